@@ -1,0 +1,65 @@
+import type { Config } from '../config.js';
+import { JobhookError } from '../errors.js';
+import { toDeliveryView } from '../inspector/request-view.js';
+import { generateSecret } from '../callback/callback-url.js';
+import type { RequestState } from '../types.js';
+import { formatRequestDetail, formatRequestTable } from './format.js';
+import { minterFor, openRuntime, type Runtime } from './runtime.js';
+
+type Out = NodeJS.WritableStream;
+const STATES: readonly RequestState[] = ['pending', 'succeeded', 'failed', 'expired'];
+
+async function withRuntime<T>(config: Config, fn: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const runtime = await openRuntime(config);
+  try {
+    return await fn(runtime);
+  } finally {
+    await runtime.store.close();
+  }
+}
+
+const printJson = (out: Out, value: unknown): void => void out.write(JSON.stringify(value, null, 2) + '\n');
+
+export function mintCommand(config: Config, out: Out): Promise<void> {
+  return withRuntime(config, async (runtime) => {
+    const minted = await minterFor(runtime, config)({ api: config.api ?? undefined });
+    if (config.json) printJson(out, minted);
+    else out.write(`${minted.callbackUrl}\n`);
+  });
+}
+
+export function requestsCommand(config: Config, out: Out): Promise<void> {
+  if (config.state !== null && !STATES.includes(config.state as RequestState)) {
+    throw new JobhookError('JH_ERR_INVALID_ARGUMENT', `--state must be one of ${STATES.join(', ')}`);
+  }
+  return withRuntime(config, async ({ store }) => {
+    const requests = await store.listRequests({
+      state: (config.state as RequestState | null) ?? undefined,
+      api: config.api ?? undefined,
+      limit: config.limit,
+    });
+    if (config.json) printJson(out, { requests });
+    else out.write(formatRequestTable(requests));
+  });
+}
+
+export function showCommand(config: Config, args: string[], out: Out): Promise<void> {
+  const id = args[0];
+  if (!id) throw new JobhookError('JH_ERR_INVALID_ARGUMENT', 'usage: jobhook show <requestId|jobId>');
+  return withRuntime(config, async ({ store }) => {
+    const request = await store.findRequest(id);
+    if (!request) throw new JobhookError('JH_ERR_NOT_FOUND', `no request with request ID or jobId ${id}`);
+    const view = { request, deliveries: (await store.listDeliveries(request.requestId)).map(toDeliveryView) };
+    if (config.json) printJson(out, view);
+    else out.write(formatRequestDetail(view));
+  });
+}
+
+export function rotateSecretCommand(config: Config, out: Out): Promise<void> {
+  return withRuntime(config, async ({ store }) => {
+    const secrets = await store.addSecret(generateSecret());
+    out.write(
+      `added a new callback secret; ${secrets.length} secrets now verify (restart running servers to mint with it)\n`,
+    );
+  });
+}

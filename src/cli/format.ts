@@ -1,0 +1,55 @@
+import type { DeliveryView, RequestDetailView } from '../inspector/request-view.js';
+import type { RequestRecord } from '../types.js';
+
+/** Human-readable renderings for the terminal; `--json` prints the same data as JSON instead. */
+export function formatRequestTable(requests: readonly RequestRecord[]): string {
+  if (requests.length === 0) return 'no requests yet (mint one with `jobhook mint`)\n';
+  const rows = requests.map((r) => [
+    r.createdAt,
+    r.state,
+    r.requestId,
+    r.jobId ?? '-',
+    r.api ?? '-',
+    String(r.deliveryCount),
+  ]);
+  const header = ['CREATED', 'STATE', 'REQUEST ID', 'JOB ID', 'API', 'DELIVERIES'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+function formatDelivery(d: DeliveryView): string {
+  const lines = [
+    `delivery ${d.deliveryId}  source=${d.source}  count=${d.count}  bytes=${d.bodyBytes}  parse=${d.parseState}`,
+    `  first received ${d.firstReceivedAt}, last ${d.lastReceivedAt}`,
+  ];
+  if (d.envelope) {
+    const e = d.envelope;
+    lines.push(
+      `  envelope: status=${e.status} jobId=${e.jobId ?? '-'} api=${e.api ?? '-'}`,
+      `            created=${e.creationTime ?? '-'} completed=${e.completionTime ?? '-'} expires=${e.expirationTime ?? '-'}`,
+    );
+  }
+  if (d.parseError) lines.push(`  parse error: ${d.parseError}`);
+  const preview = d.bodyText ?? `<${d.bodyBytes} bytes of binary; use --json for base64>`;
+  lines.push(`  body: ${preview.length > 400 ? preview.slice(0, 400) + '…' : preview}`);
+  return lines.join('\n');
+}
+
+export function formatRequestDetail({ request: r, deliveries }: RequestDetailView): string {
+  const lines = [
+    `request   ${r.requestId}  (${r.kind})`,
+    `state     ${r.state}${r.completedAt ? ` at ${r.completedAt}` : ''}`,
+    `jobId     ${r.jobId ?? '-'}`,
+    `api       ${r.api ?? '-'}`,
+    `callback  ${r.callbackUrl ?? '-'}`,
+    `created   ${r.createdAt}`,
+    `deliveries ${deliveries.length} distinct, ${r.deliveryCount} received`,
+    ...deliveries.map(formatDelivery),
+  ];
+  return lines.join('\n') + '\n';
+}

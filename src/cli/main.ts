@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseInvocation } from '../config.js';
+import { isJobhookError } from '../errors.js';
+import { mintCommand, requestsCommand, rotateSecretCommand, showCommand } from './commands.js';
+import { HELP } from './help.js';
+import { serve } from './serve.js';
+
+async function main(argv: string[]): Promise<number> {
+  const invocation = parseInvocation(argv);
+  const { config, args } = invocation;
+  if (invocation.version) {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
+  if (invocation.help || invocation.command === null || invocation.command === 'help') {
+    process.stdout.write(HELP);
+    return invocation.command === null && !invocation.help ? 2 : 0;
+  }
+  switch (invocation.command) {
+    case 'serve':
+      await serve(config);
+      return -1; // keeps running until a signal
+    case 'mint':
+      await mintCommand(config, process.stdout);
+      return 0;
+    case 'requests':
+      await requestsCommand(config, process.stdout);
+      return 0;
+    case 'show':
+      await showCommand(config, args, process.stdout);
+      return 0;
+    case 'rotate-secret':
+      await rotateSecretCommand(config, process.stdout);
+      return 0;
+    default:
+      process.stderr.write(`jobhook: unknown command "${invocation.command}"; see jobhook --help\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (isJobhookError(error)) {
+      const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+      process.stderr.write(`jobhook: ${error.message}${cause} [${error.code}]\n`);
+      process.exitCode = error.code === 'JH_ERR_NOT_FOUND' ? 1 : 2;
+    } else {
+      process.stderr.write(`jobhook: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+      process.exitCode = 70;
+    }
+  },
+);

@@ -1,0 +1,33 @@
+import { pino, type Logger } from 'pino';
+import { createKeyring, generateSecret, type Keyring } from '../callback/callback-url.js';
+import { createMinter, type Mint } from '../client/minter.js';
+import type { Config } from '../config.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { Store } from '../store/store.js';
+
+/** The composition root's shared pieces: one logger per process, the store and the keyring. */
+export function createLogger(config: Config): Logger {
+  // Logs go to stderr so that stdout carries only command output (`--json` stays parseable).
+  return pino({ level: config.logLevel, base: { name: 'jobhook' } }, pino.destination({ fd: 2, sync: true }));
+}
+
+export interface Runtime {
+  store: Store;
+  keyring: Keyring;
+}
+
+export async function openRuntime(config: Config): Promise<Runtime> {
+  const store = new SqliteStore({ path: config.dbPath });
+  const keyring = createKeyring(await store.ensureSecrets(generateSecret));
+  return { store, keyring };
+}
+
+export function publicBaseUrl(config: Config, listeningPort = config.port): string {
+  if (config.publicUrl) return config.publicUrl;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${listeningPort}`;
+}
+
+export function minterFor(runtime: Runtime, config: Config, publicUrl = publicBaseUrl(config)): Mint {
+  return createMinter({ store: runtime.store, keyring: runtime.keyring, publicUrl, pathPrefix: config.pathPrefix });
+}

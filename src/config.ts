@@ -1,0 +1,168 @@
+import { parseArgs } from 'node:util';
+import { normalizePathPrefix } from './callback/callback-url.js';
+import { JobhookError } from './errors.js';
+
+/**
+ * The only place that reads argv and the environment. Precedence: flag > `JOBHOOK_*` variable > default.
+ * The result is validated once and frozen.
+ */
+export interface Config {
+  /** Interface of the public webhook listener. */
+  readonly host: string;
+  readonly port: number;
+  /** Port of the local JSON API (always bound to 127.0.0.1). */
+  readonly localPort: number;
+  /** Base URL RingCentral uses to reach the receiver; derived from host and port when unset. */
+  readonly publicUrl: string | null;
+  readonly dbPath: string;
+  readonly pathPrefix: string;
+  readonly maxBodyBytes: number;
+  readonly logLevel: LogLevel;
+  readonly json: boolean;
+  readonly state: string | null;
+  readonly api: string | null;
+  readonly limit: number;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export interface Invocation {
+  command: string | null;
+  args: string[];
+  help: boolean;
+  version: boolean;
+  config: Config;
+}
+
+/** Each option: its flag, its environment variable (if any) and its default, in one table. */
+const OPTIONS = {
+  host: { type: 'string', env: 'JOBHOOK_HOST', default: '127.0.0.1' },
+  port: { type: 'string', env: 'JOBHOOK_PORT', default: '3000' },
+  'local-port': { type: 'string', env: 'JOBHOOK_LOCAL_PORT', default: '4040' },
+  'public-url': { type: 'string', env: 'JOBHOOK_PUBLIC_URL', default: undefined },
+  db: { type: 'string', env: 'JOBHOOK_DB', default: './jobhook.db' },
+  'path-prefix': { type: 'string', env: 'JOBHOOK_PATH_PREFIX', default: '/webhooks' },
+  'max-body': { type: 'string', env: 'JOBHOOK_MAX_BODY', default: '64MiB' },
+  'log-level': { type: 'string', env: 'JOBHOOK_LOG_LEVEL', default: 'info' },
+  state: { type: 'string', env: undefined, default: undefined },
+  api: { type: 'string', env: undefined, default: undefined },
+  limit: { type: 'string', env: undefined, default: '50' },
+  json: { type: 'boolean', env: undefined, default: undefined },
+  help: { type: 'boolean', env: undefined, default: undefined },
+  version: { type: 'boolean', env: undefined, default: undefined },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+
+export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Invocation {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: Object.fromEntries(
+        Object.entries(OPTIONS).map(([name, o]) => [
+          name,
+          { type: o.type, ...(name === 'help' ? { short: 'h' } : {}) },
+        ]),
+      ) as Record<OptionName, { type: 'string' | 'boolean' }>,
+    });
+  } catch (error) {
+    throw new JobhookError('JH_ERR_INVALID_CONFIG', (error as Error).message, { cause: error });
+  }
+  const values = parsed.values as Partial<Record<OptionName, string | boolean>>;
+  const pick = (name: OptionName): string | undefined => {
+    const flag = values[name];
+    if (typeof flag === 'string') return flag;
+    const spec = OPTIONS[name];
+    const fromEnv = spec.env ? env[spec.env] : undefined;
+    return fromEnv !== undefined && fromEnv !== '' ? fromEnv : spec.default;
+  };
+  const [command, ...args] = parsed.positionals;
+
+  const logLevel = pick('log-level')!;
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
+    throw invalid('--log-level', logLevel, LOG_LEVELS.join(', '));
+  }
+  const publicUrl = pick('public-url');
+  const config: Config = {
+    host: pick('host')!,
+    port: parsePort('--port', pick('port')!),
+    localPort: parsePort('--local-port', pick('local-port')!),
+    publicUrl: publicUrl === undefined ? null : parsePublicUrl(publicUrl),
+    dbPath: pick('db')!,
+    pathPrefix: normalizePathPrefix(pick('path-prefix')!),
+    maxBodyBytes: parseSize('--max-body', pick('max-body')!),
+    logLevel: logLevel as LogLevel,
+    json: values.json === true,
+    state: pick('state') ?? null,
+    api: pick('api') ?? null,
+    limit: parseCount('--limit', pick('limit')!),
+  };
+  return {
+    command: command ?? null,
+    args,
+    help: values.help === true,
+    version: values.version === true,
+    config: Object.freeze(config),
+  };
+}
+
+function invalid(flag: string, value: string, expected: string): JobhookError {
+  return new JobhookError(
+    'JH_ERR_INVALID_CONFIG',
+    `${flag}: ${JSON.stringify(value)} is not valid; expected ${expected}`,
+  );
+}
+
+function parsePort(flag: string, value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw invalid(flag, value, 'a port number 0-65535 (0 picks a free one)');
+  return port;
+}
+
+function parseCount(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw invalid(flag, value, 'a positive integer');
+  return n;
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** Parses `1048576`, `512KiB`, `64MiB`, `50MB`, `1g`. Binary units for bare letters. */
+export function parseSize(flag: string, value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = match ? SIZE_UNITS[match[2]!.toLowerCase()] : undefined;
+  if (!match || unit === undefined) throw invalid(flag, value, 'a size such as 64MiB, 50MB or 1048576');
+  const bytes = Math.floor(Number(match[1]) * unit);
+  if (bytes < 1) throw invalid(flag, value, 'a size of at least 1 byte');
+  return bytes;
+}
+
+function parsePublicUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalid('--public-url', value, 'an absolute http(s) URL such as https://abc.ngrok.app');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw invalid('--public-url', value, 'an http or https URL');
+  }
+  if (url.search || url.hash) throw invalid('--public-url', value, 'a base URL without query or fragment');
+  return url.toString().replace(/\/+$/, '');
+}

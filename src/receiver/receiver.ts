@@ -1,0 +1,157 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { verifyCallbackPath, type Keyring } from '../callback/callback-url.js';
+import type { Store } from '../store/store.js';
+import type { IncomingDelivery, RecordedDelivery } from '../types.js';
+import { createEnvelopeIndexer, type EnvelopeIndexer } from './envelope-indexer.js';
+import { createGroupCommit } from './group-commit.js';
+import { readBody } from './read-body.js';
+
+export interface ReceiverOptions {
+  store: Store;
+  keyring: Keyring;
+  /** Normalised prefix of callback paths, e.g. `/webhooks`. */
+  pathPrefix: string;
+  /** @defaultValue 64 MiB */
+  maxBodyBytes?: number;
+  /** Time allowed to receive a request's headers. @defaultValue 10000 */
+  headersTimeoutMs?: number;
+  /** Time allowed to receive a whole request. @defaultValue 120000 */
+  requestTimeoutMs?: number;
+  /** Idle time before a keep-alive connection is closed. @defaultValue 5000 */
+  keepAliveTimeoutMs?: number;
+  /** Parser of stored bodies; one is made on `store` when omitted. */
+  indexer?: EnvelopeIndexer;
+  logger?: Logger;
+}
+
+export interface Receiver {
+  readonly server: Server;
+  listen(port: number, host: string): Promise<AddressInfo>;
+  /** Stops accepting, lets in-flight deliveries commit and answer, then drains the parser. Leaves the store open. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The public webhook listener. For `POST <prefix>/<requestId>/<tag>` it checks the tag (no storage
+ * access for a URL it did not mint: 404), reads the body within the limit (413 beyond), commits it with
+ * the other deliveries of the same moment, and only then answers exactly 200, since the API redelivers
+ * on anything else. A store that cannot commit gets 503, never a 200. Only `GET /healthz` is also served.
+ */
+export function createReceiver(options: ReceiverOptions): Receiver {
+  const { store, keyring, pathPrefix, logger } = options;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const indexer = options.indexer ?? createEnvelopeIndexer(store, logger);
+  const commit = createGroupCommit<IncomingDelivery, RecordedDelivery>(async (batch) => {
+    try {
+      return await store.recordDeliveries(batch);
+    } catch (error) {
+      logger?.error({ err: error, deliveries: batch.length }, 'store could not commit deliveries; answering 503');
+      throw error;
+    }
+  });
+  let inFlight = 0;
+  let idle: (() => void)[] = [];
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    if (req.method === 'GET' && (url === '/healthz' || url.startsWith('/healthz?'))) {
+      return send(res, 200, { 'content-type': 'application/json' }, '{"status":"ok"}');
+    }
+    const requestId = req.method === 'POST' ? verifyCallbackPath(keyring, pathPrefix, url) : null;
+    if (requestId === null) return reject(req, res, 404);
+
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > maxBodyBytes) return reject(req, res, 413);
+    const read = await readBody(req, maxBodyBytes);
+    if (read.kind === 'aborted') return;
+    if (read.kind === 'too-large') return reject(req, res, 413);
+
+    const validationToken = req.headers['validation-token'];
+    if (read.body.length === 0 && typeof validationToken === 'string') {
+      // Push-notification subscription handshake: echo the token, nothing else.
+      res.sendDate = false;
+      logger?.info({ requestId }, 'answered subscription validation handshake');
+      return send(res, 200, { 'validation-token': validationToken, 'content-type': 'application/json' });
+    }
+
+    let recorded: RecordedDelivery;
+    try {
+      recorded = await commit.add({
+        requestId,
+        source: 'webhook',
+        body: read.body,
+        rawHeaders: req.rawHeaders,
+        receivedAtMs: Date.now(),
+      });
+    } catch {
+      return send(res, 503, { 'retry-after': '5' });
+    }
+    send(res, 200, {});
+    logger?.debug({ requestId, deliveryId: recorded.deliveryId, count: recorded.count }, 'delivery stored');
+    if (!recorded.duplicate) indexer.enqueue([{ deliveryId: recorded.deliveryId, body: read.body }]);
+  }
+
+  const server = createServer(
+    {
+      headersTimeout: options.headersTimeoutMs ?? 10_000,
+      requestTimeout: options.requestTimeoutMs ?? 120_000,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
+    },
+    (req, res) => {
+      inFlight++;
+      handle(req, res)
+        .catch((error: unknown) => {
+          logger?.error({ err: error }, 'receiver failed to handle a request');
+          if (!res.headersSent) send(res, 500, {});
+        })
+        .finally(() => {
+          if (--inFlight === 0) for (const done of idle.splice(0)) done();
+        });
+    },
+  );
+
+  return {
+    server,
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      });
+    },
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight > 0) await new Promise<void>((resolve) => idle.push(resolve));
+      await commit.drain();
+      // Connections that stayed open after their last answer would hold close() forever.
+      server.closeAllConnections();
+      await closed;
+      await indexer.drain();
+      idle = [];
+    },
+  };
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body = ''): void {
+  res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
+  res.end(body);
+}
+
+/**
+ * Answers without reading the body. The connection is closed afterwards unless the request carried
+ * no body, so an unread (perhaps huge) body is never drained or buffered.
+ */
+function reject(req: IncomingMessage, res: ServerResponse, status: 404 | 413): void {
+  const length = req.headers['content-length'];
+  const bodyless = req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
+  if (bodyless) return send(res, status, {});
+  send(res, status, { connection: 'close' });
+  res.once('finish', () => req.socket.destroySoon());
+}

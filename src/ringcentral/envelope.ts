@@ -1,0 +1,48 @@
+import type { EnvelopeSummary, JobStatus } from '../types.js';
+
+/**
+ * Lenient parser of the AI API's result envelope (reference §4 and §10 row 8):
+ * - the current form `{jobId, api, creationTime, completionTime, expirationTime, status, response}`;
+ * - the 2022 bare form `{status, response}` with no jobId (the request ID in the callback URL correlates it);
+ * - any `status` string is accepted; only `Success` and `Fail` are terminal.
+ * Pure: bytes in, summary or error out. The caller keeps the raw bytes whatever the verdict.
+ */
+export type EnvelopeParse = { ok: true; envelope: EnvelopeSummary } | { ok: false; error: string };
+
+export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['Success', 'Fail']);
+
+export function isTerminalStatus(status: JobStatus): boolean {
+  return TERMINAL_STATUSES.has(status);
+}
+
+function optionalString(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+export function parseEnvelope(body: Buffer | string): EnvelopeParse {
+  const text = typeof body === 'string' ? body : body.toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, error: `not JSON: ${(error as Error).message}` };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, error: 'not an envelope: the JSON is not an object' };
+  }
+  const record = value as Record<string, unknown>;
+  if (typeof record.status !== 'string' || record.status === '') {
+    return { ok: false, error: 'not an envelope: no "status" string' };
+  }
+  return {
+    ok: true,
+    envelope: {
+      jobId: optionalString(record.jobId),
+      api: optionalString(record.api),
+      status: record.status,
+      creationTime: optionalString(record.creationTime),
+      completionTime: optionalString(record.completionTime),
+      expirationTime: optionalString(record.expirationTime),
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type Database from 'better-sqlite3';
+import { JobhookError } from '../../errors.js';
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+
+interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export function readMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
+  return readdirSync(dir)
+    .filter((file) => /^\d{4}_[a-z0-9_]+\.sql$/.test(file))
+    .sort()
+    .map((file) => ({
+      version: Number(file.slice(0, 4)),
+      name: file,
+      sql: readFileSync(dir + file, 'utf8'),
+    }));
+}
+
+/**
+ * Applies pending migrations, each in its own IMMEDIATE transaction that also records its version,
+ * so two processes opening the same file at once cannot both apply one (the loser re-checks under the lock).
+ */
+export function migrate(db: Database.Database, migrations: Migration[] = readMigrations()): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS jobhook_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`);
+  const applied = db.prepare<[number], { version: number }>('SELECT version FROM jobhook_migrations WHERE version = ?');
+  const record = db.prepare('INSERT INTO jobhook_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const migration of migrations) {
+    const apply = db.transaction(() => {
+      if (applied.get(migration.version)) return;
+      db.exec(migration.sql);
+      record.run(migration.version, migration.name, Date.now());
+    });
+    try {
+      apply.immediate();
+    } catch (error) {
+      throw new JobhookError('JH_ERR_MIGRATION_FAILED', `migration ${migration.name} failed`, { cause: error });
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import type {
+  DeliveryRecord,
+  DeliverySource,
+  ParseState,
+  RequestKind,
+  RequestRecord,
+  RequestState,
+} from '../../types.js';
+
+/** Column shapes of the SQLite tables and their mapping to domain records (timestamps: ms → ISO-8601). */
+export interface RequestRow {
+  request_id: string;
+  kind: RequestKind;
+  api: string | null;
+  callback_url: string | null;
+  request_body: string | null;
+  job_id: string | null;
+  state: RequestState;
+  outcome_delivery_id: number | null;
+  created_at: number;
+  updated_at: number;
+  completed_at: number | null;
+  delivery_count: number;
+}
+
+export interface DeliveryRow {
+  delivery_id: number;
+  request_id: string;
+  source: DeliverySource;
+  body: Buffer;
+  body_sha256: string;
+  raw_headers: string;
+  count: number;
+  first_received_at: number;
+  last_received_at: number;
+  parse_state: ParseState;
+  parse_error: string | null;
+  job_id: string | null;
+  api: string | null;
+  status: string | null;
+  creation_time: string | null;
+  completion_time: string | null;
+  expiration_time: string | null;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export function toRequestRecord(row: RequestRow): RequestRecord {
+  return {
+    requestId: row.request_id,
+    kind: row.kind,
+    api: row.api,
+    callbackUrl: row.callback_url,
+    requestBody: row.request_body,
+    jobId: row.job_id,
+    state: row.state,
+    outcomeDeliveryId: row.outcome_delivery_id,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+    completedAt: row.completed_at === null ? null : iso(row.completed_at),
+    deliveryCount: row.delivery_count,
+  };
+}
+
+export function toDeliveryRecord(row: DeliveryRow): DeliveryRecord {
+  return {
+    deliveryId: row.delivery_id,
+    requestId: row.request_id,
+    source: row.source,
+    body: row.body,
+    bodySha256: row.body_sha256,
+    rawHeaders: JSON.parse(row.raw_headers) as string[],
+    count: row.count,
+    firstReceivedAt: iso(row.first_received_at),
+    lastReceivedAt: iso(row.last_received_at),
+    parseState: row.parse_state,
+    parseError: row.parse_error,
+    envelope:
+      row.parse_state === 'parsed' && row.status !== null
+        ? {
+            jobId: row.job_id,
+            api: row.api,
+            status: row.status,
+            creationTime: row.creation_time,
+            completionTime: row.completion_time,
+            expirationTime: row.expiration_time,
+          }
+        : null,
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * Domain types shared by every folder. Imports nothing.
+ *
+ * A *request* is one minted callback URL: the write-ahead record made before a job is submitted (kind `job`)
+ * or before a push-notification subscription is created (kind `subscription`, ACE insights).
+ * A *delivery* is one distinct body received for a request; identical re-deliveries only raise its `count`.
+ */
+
+/** What a minted callback URL was made for. */
+export type RequestKind = 'job' | 'subscription';
+
+/**
+ * Request states:
+ * - `pending`: minted, maybe submitted; no terminal envelope yet.
+ * - `succeeded` / `failed`: the first terminal envelope (`Success` / `Fail`) decided it; later ones are kept, not applied.
+ * - `expired`: the job can no longer be read back (set by reconciliation).
+ */
+export type RequestState = 'pending' | 'succeeded' | 'failed' | 'expired';
+
+/** Where a delivery came from. */
+export type DeliverySource = 'webhook' | 'status-poll';
+
+/**
+ * Parse states of a delivery: `pending` until the envelope parser has run (after the ack),
+ * then `parsed` (an envelope was found) or `unparseable` (kept raw, with `parseError`).
+ */
+export type ParseState = 'pending' | 'parsed' | 'unparseable';
+
+/** A status value of the AI API; anything else is kept as the raw string and treated as not terminal. */
+export type JobStatus = 'Success' | 'Fail' | 'InProgress' | (string & {});
+
+export interface RequestRecord {
+  requestId: string;
+  kind: RequestKind;
+  /** API path, e.g. `/ai/audio/v1/async/speech-to-text`; known at submit or learned from the envelope. */
+  api: string | null;
+  /** `null` only for a validly tagged request that reached a store which never recorded its minting. */
+  callbackUrl: string | null;
+  /** The submitted JSON body, as text, when known. */
+  requestBody: string | null;
+  jobId: string | null;
+  state: RequestState;
+  /** The delivery whose envelope decided `state`. */
+  outcomeDeliveryId: number | null;
+  createdAt: string;
+  updatedAt: string;
+  completedAt: string | null;
+  /** Every receipt, duplicates included. */
+  deliveryCount: number;
+}
+
+/** The fields of the result envelope that are indexed; the full body stays in `body`. */
+export interface EnvelopeSummary {
+  jobId: string | null;
+  api: string | null;
+  status: JobStatus;
+  creationTime: string | null;
+  completionTime: string | null;
+  expirationTime: string | null;
+}
+
+export interface DeliveryRecord {
+  deliveryId: number;
+  requestId: string;
+  source: DeliverySource;
+  body: Buffer;
+  bodySha256: string;
+  /** Raw header pairs as received, `[name, value, name, value, …]`. */
+  rawHeaders: string[];
+  count: number;
+  firstReceivedAt: string;
+  lastReceivedAt: string;
+  parseState: ParseState;
+  parseError: string | null;
+  envelope: EnvelopeSummary | null;
+}
+
+/** A delivery as the receiver hands it to the store, before it is durable. */
+export interface IncomingDelivery {
+  requestId: string;
+  source: DeliverySource;
+  body: Buffer;
+  rawHeaders: string[];
+  receivedAtMs: number;
+}
+
+/** What the store says about a delivery it committed. */
+export interface RecordedDelivery {
+  deliveryId: number;
+  requestId: string;
+  /** True when the same bytes were already stored for this request: only `count` changed. */
+  duplicate: boolean;
+  count: number;
+}
+
+/** The parser's verdict on one stored delivery. */
+export type ParseOutcome =
+  { deliveryId: number; ok: true; envelope: EnvelopeSummary } | { deliveryId: number; ok: false; error: string };
+
+/** Emitted once when a request leaves `pending`. */
+export interface RequestSettledEvent {
+  requestId: string;
+  jobId: string | null;
+  api: string | null;
+  state: Exclude<RequestState, 'pending'>;
+  deliveryId: number | null;
+}
