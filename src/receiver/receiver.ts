@@ -100,6 +100,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       headersTimeout: options.headersTimeoutMs ?? 10_000,
       requestTimeout: options.requestTimeoutMs ?? 120_000,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
+      // Node checks the two timeouts above only this often (default 30 s): check every second.
+      connectionsCheckingInterval: 1_000,
     },
     (req, res) => {
       inFlight++;

@@ -1,0 +1,205 @@
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { newRequestId } from '../../src/callback/request-id.js';
+import { createReceiver } from '../../src/receiver/receiver.js';
+import type { Store } from '../../src/store/store.js';
+import { BARE_PUNCTUATE, failEnvelope, sttEnvelope } from '../helpers/fixtures.js';
+import { rawConnect, streamChunked } from '../helpers/raw-http.js';
+import { post, startHarness, waitFor, type Harness } from '../helpers/receiver-harness.js';
+import { tamperedPaths } from '../helpers/tampered-paths.js';
+import { tempDbPath } from '../helpers/temp.js';
+
+let harness: Harness;
+afterEach(async () => {
+  await harness.close();
+});
+
+describe('receiver', () => {
+  it('stores a delivery, answers exactly 200, then indexes its envelope', async () => {
+    harness = await startHarness(tempDbPath());
+    const { requestId, callbackUrl } = await harness.mint({ api: '/ai/audio/v1/async/speech-to-text' });
+    const response = await fetch(callbackUrl, { method: 'POST', body: JSON.stringify(sttEnvelope('job-42')) });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('');
+    const settled = await waitFor(async () => {
+      const r = await harness.store.findRequest('job-42');
+      return r?.state === 'succeeded' ? r : undefined;
+    });
+    expect(settled.requestId).toBe(requestId);
+    const [delivery] = await harness.store.listDeliveries(requestId);
+    expect(delivery).toMatchObject({ source: 'webhook', count: 1, parseState: 'parsed' });
+    expect(delivery!.rawHeaders).toContain('content-type');
+  });
+
+  it('keeps one stored delivery with count 2 when the same body arrives twice', async () => {
+    harness = await startHarness(tempDbPath());
+    const { requestId, callbackUrl } = await harness.mint();
+    const body = JSON.stringify(sttEnvelope('job-dup'));
+    expect(await post(callbackUrl, body)).toBe(200);
+    expect(await post(callbackUrl, body)).toBe(200);
+    const deliveries = await harness.store.listDeliveries(requestId);
+    expect(deliveries).toHaveLength(1);
+    expect(deliveries[0]!.count).toBe(2);
+  });
+
+  it('keeps every distinct body; the first terminal envelope decides the outcome', async () => {
+    harness = await startHarness(tempDbPath());
+    const { requestId, callbackUrl } = await harness.mint();
+    expect(await post(callbackUrl, JSON.stringify(failEnvelope('job-x')))).toBe(200);
+    await waitFor(async () => (await harness.store.findRequest(requestId))?.state === 'failed');
+    expect(await post(callbackUrl, JSON.stringify(sttEnvelope('job-x')))).toBe(200);
+    await waitFor(async () => (await harness.store.listUnparsedDeliveries(1)).length === 0);
+    expect(await harness.store.listDeliveries(requestId)).toHaveLength(2);
+    expect(await harness.store.findRequest(requestId)).toMatchObject({ state: 'failed' });
+  });
+
+  it('stores bodies that are not JSON or not envelopes, and correlates the bare form by URL', async () => {
+    harness = await startHarness(tempDbPath());
+    const a = await harness.mint();
+    const b = await harness.mint();
+    expect(await post(a.callbackUrl, '<html>oops</html>', { 'content-type': 'text/html' })).toBe(200);
+    expect(await post(b.callbackUrl, JSON.stringify(BARE_PUNCTUATE))).toBe(200);
+    await waitFor(async () => (await harness.store.findRequest(b.requestId))?.state === 'succeeded');
+    const [kept] = await harness.store.listDeliveries(a.requestId);
+    expect(kept!.body.toString()).toBe('<html>oops</html>');
+    await waitFor(async () => (await harness.store.listDeliveries(a.requestId))[0]!.parseState === 'unparseable');
+  });
+
+  it('answers 404 to 10 000 random, truncated or tampered paths without touching the store', async () => {
+    const dbPath = tempDbPath();
+    const store = await startHarness(dbPath).then(async (h) => {
+      harness = h;
+      return h.store;
+    });
+    const { callbackUrl } = await harness.mint();
+    const before = harness.counts();
+    // Re-create the receiver over a store that records every call made to it.
+    await harness.receiver.close();
+    const calls: string[] = [];
+    const spy = new Proxy(store, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.push(String(prop));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    }) as Store;
+    const receiver = createReceiver({ store: spy, keyring: harness.keyring, pathPrefix: '/webhooks' });
+    const { port } = await receiver.listen(0, '127.0.0.1');
+    const base = `http://127.0.0.1:${port}`;
+    const paths = tamperedPaths(new URL(callbackUrl).pathname, 10_000);
+    const statuses = new Map<number, number>();
+    const body = JSON.stringify(sttEnvelope('forged'));
+    for (let i = 0; i < paths.length; i += 50) {
+      const results = await Promise.all(
+        paths.slice(i, i + 50).map(async (path) => {
+          try {
+            return await post(base + (path.startsWith('/') ? path : `/${path}`), body);
+          } catch {
+            return -1; // a path the client itself cannot send (never reached the server)
+          }
+        }),
+      );
+      for (const status of results) statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }
+    await receiver.close();
+    expect([...statuses.keys()].filter((s) => s !== 404 && s !== -1)).toEqual([]);
+    expect(statuses.get(404)).toBeGreaterThan(9_900);
+    expect(calls).toEqual([]);
+    expect(harness.counts()).toEqual(before);
+  });
+
+  it('rejects a declared oversize body with 413 at once and keeps serving', async () => {
+    harness = await startHarness(tempDbPath(), { maxBodyBytes: 64 * 1024 * 1024 });
+    const { requestId, callbackUrl } = await harness.mint();
+    const { socket, closed } = await rawConnect(Number(new URL(harness.baseUrl).port));
+    socket.write(
+      `POST ${new URL(callbackUrl).pathname} HTTP/1.1\r\nHost: x\r\nContent-Length: ${100 * 1024 * 1024}\r\n\r\n`,
+    );
+    socket.write(Buffer.alloc(1024 * 1024));
+    expect(await closed).toMatch(/^HTTP\/1\.1 413 /);
+    expect(await post(callbackUrl, JSON.stringify(sttEnvelope('after-413')))).toBe(200);
+    expect(await harness.store.listDeliveries(requestId)).toHaveLength(1);
+  });
+
+  it('cuts off a chunked body at the limit with 413 and stores nothing of it', async () => {
+    harness = await startHarness(tempDbPath(), { maxBodyBytes: 4 * 1024 * 1024 });
+    const { requestId, callbackUrl } = await harness.mint();
+    const port = Number(new URL(harness.baseUrl).port);
+    const { response, sent } = await streamChunked(port, new URL(callbackUrl).pathname, 100 * 1024 * 1024);
+    expect(response).toMatch(/^HTTP\/1\.1 413 /);
+    expect(sent).toBeLessThan(100 * 1024 * 1024);
+    expect(await harness.store.listDeliveries(requestId)).toHaveLength(0);
+    expect(await post(callbackUrl, '{"status":"Success"}')).toBe(200);
+  });
+
+  it('answers the push-notification validation handshake without storing it', async () => {
+    harness = await startHarness(tempDbPath());
+    const { requestId, callbackUrl } = await harness.mint({ kind: 'subscription' });
+    const response = await fetch(callbackUrl, { method: 'POST', headers: { 'Validation-Token': 'tok-123' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('validation-token')).toBe('tok-123');
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(response.headers.get('date')).toBeNull();
+    expect(await response.text()).toBe('');
+    expect(await harness.store.listDeliveries(requestId)).toHaveLength(0);
+    // A notification that carries the header *and* a body is an event, not a handshake.
+    expect(await post(callbackUrl, '{"event":"x"}', { 'Validation-Token': 'tok-123' })).toBe(200);
+    expect(await harness.store.listDeliveries(requestId)).toHaveLength(1);
+  });
+
+  it('serves only the webhook routes and /healthz on the public listener', async () => {
+    harness = await startHarness(tempDbPath());
+    const { callbackUrl } = await harness.mint();
+    const health = await fetch(`${harness.baseUrl}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    for (const [method, path] of [
+      ['GET', '/'],
+      ['GET', '/api/requests'],
+      ['POST', '/api/mint'],
+      ['GET', new URL(callbackUrl).pathname],
+      ['PUT', new URL(callbackUrl).pathname],
+    ] as const) {
+      const response = await fetch(harness.baseUrl + path, { method });
+      expect(response.status, `${method} ${path}`).toBe(404);
+      await response.arrayBuffer();
+    }
+  });
+
+  it('answers 503, never 200, while the store cannot commit, and recovers after', async () => {
+    const dbPath = tempDbPath();
+    harness = await startHarness(dbPath);
+    const { requestId, callbackUrl } = await harness.mint();
+    // Another process holds the write lock past the store's busy timeout.
+    const blocker = new Database(dbPath);
+    blocker.exec('BEGIN IMMEDIATE');
+    const body = JSON.stringify(sttEnvelope('job-locked'));
+    expect(await post(callbackUrl, body)).toBe(503);
+    blocker.exec('ROLLBACK');
+    blocker.close();
+    expect(await post(callbackUrl, body)).toBe(200);
+    const deliveries = await harness.store.listDeliveries(requestId);
+    expect(deliveries.map((d) => d.count)).toEqual([1]);
+  });
+
+  it('answers 503 when the store is closed and does not crash', async () => {
+    harness = await startHarness(tempDbPath());
+    const { callbackUrl } = await harness.mint();
+    await harness.store.close();
+    expect(await post(callbackUrl, JSON.stringify(sttEnvelope('job-closed')))).toBe(503);
+    expect((await fetch(`${harness.baseUrl}/healthz`)).status).toBe(200);
+  });
+
+  it('cuts off a client that stalls in its headers', async () => {
+    harness = await startHarness(tempDbPath(), { headersTimeoutMs: 500, requestTimeoutMs: 1000 });
+    const { socket, closed } = await rawConnect(Number(new URL(harness.baseUrl).port));
+    socket.write(`POST /webhooks/${newRequestId()}/x HTTP/1.1\r\nHost: x\r\n`);
+    const started = Date.now();
+    const answer = await closed;
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(answer === '' || answer.startsWith('HTTP/1.1 408')).toBe(true);
+  });
+});
