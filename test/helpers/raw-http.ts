@@ -40,15 +40,15 @@ export async function streamChunked(
   const chunk = Buffer.alloc(1024 * 1024, 0x61);
   const framed = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]);
   let sent = 0;
-  let open = true;
-  void closed.then(() => (open = false));
-  while (open && sent < totalBytes) {
+  const connection = { open: true };
+  void closed.then(() => (connection.open = false));
+  while (connection.open && sent < totalBytes) {
     const flushed = socket.write(framed);
     sent += chunk.length;
     if (!flushed) {
       await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), closed]);
     }
   }
-  if (open) socket.end('0\r\n\r\n');
+  if (connection.open) socket.end('0\r\n\r\n');
   return { response: await closed, sent };
 }
