@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sttEnvelope } from '../helpers/fixtures.js';
+import { memoryOf, mintVia, startServer, type ServerProcess } from '../helpers/cli-process.js';
+import { rawConnect, streamChunked } from '../helpers/raw-http.js';
+import { post } from '../helpers/receiver-harness.js';
+import { tempDbPath } from '../helpers/temp.js';
+
+let server: ServerProcess | undefined;
+afterEach(() => {
+  server?.child.kill('SIGKILL');
+  server = undefined;
+});
+
+interface Acked {
+  requestId: string;
+  sha256: string;
+}
+
+/**
+ * Posts distinct envelopes from `concurrency` loops until `stop()` is called or the server goes away.
+ * Returns every delivery that was answered 200.
+ */
+function burst(urls: { requestId: string; callbackUrl: string }[], concurrency: number) {
+  const acked: Acked[] = [];
+  let running = true;
+  let n = 0;
+  const loops = Array.from({ length: concurrency }, async () => {
+    while (running) {
+      const target = urls[n++ % urls.length]!;
+      const body = JSON.stringify(sttEnvelope(`job-${n}`));
+      try {
+        if ((await post(target.callbackUrl, body)) === 200) {
+          acked.push({ requestId: target.requestId, sha256: createHash('sha256').update(body).digest('hex') });
+        }
+      } catch {
+        return; // connection refused or reset: the server is gone
+      }
+    }
+  });
+  return {
+    acked,
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+    },
+    done: Promise.all(loops),
+  };
+}
+
+function missingFrom(dbPath: string, acked: Acked[]): Acked[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    const find = db.prepare('SELECT 1 FROM deliveries WHERE request_id = ? AND body_sha256 = ?');
+    return acked.filter((a) => find.get(a.requestId, a.sha256) === undefined);
+  } finally {
+    db.close();
+  }
+}
+
+describe('jobhook serve (process)', () => {
+  it('prints the URLs it listens on and stops cleanly with exit 0 on SIGTERM mid-burst', async () => {
+    const dbPath = tempDbPath();
+    server = await startServer(['--db', dbPath]);
+    expect(server.banner).toMatch(/receiver\s+http:\/\/127\.0\.0\.1:\d+/);
+    expect(server.banner).toMatch(/local API\s+http:\/\/127\.0\.0\.1:\d+\/api\/requests/);
+    const urls = await Promise.all(Array.from({ length: 20 }, () => mintVia(server!.localPort)));
+    const load = burst(urls, 20);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    await load.done;
+    expect(load.acked.length).toBeGreaterThan(0);
+    expect(missingFrom(dbPath, load.acked)).toEqual([]);
+    expect(server.stderr()).toMatch(/stopped cleanly/);
+  });
+
+  it('keeps every acknowledged delivery through kill -9 and parses leftovers after restart', async () => {
+    const dbPath = tempDbPath();
+    server = await startServer(['--db', dbPath]);
+    const urls = await Promise.all(Array.from({ length: 50 }, () => mintVia(server!.localPort)));
+    const load = burst(urls, 50);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    server.child.kill('SIGKILL');
+    expect(await server.exited).toBe('SIGKILL');
+    await load.stop();
+    expect(load.acked.length).toBeGreaterThan(100);
+    console.log(`kill -9: ${load.acked.length} deliveries acknowledged before the kill`);
+    expect(missingFrom(dbPath, load.acked)).toEqual([]);
+
+    server = await startServer(['--db', dbPath]);
+    const first = load.acked[0]!;
+    const detail = (await (
+      await fetch(`http://127.0.0.1:${server.localPort}/api/requests/${first.requestId}`)
+    ).json()) as {
+      request: { state: string };
+      deliveries: { parseState: string }[];
+    };
+    expect(detail.request.state).toBe('succeeded');
+    const db = new Database(dbPath, { readonly: true });
+    const unparsed = db.prepare("SELECT COUNT(*) FROM deliveries WHERE parse_state = 'pending'").pluck().get();
+    db.close();
+    expect(unparsed).toBe(0);
+  });
+
+  it('answers 413 to a 100 MiB body under the 64 MiB default without holding it, and keeps serving', async () => {
+    server = await startServer(['--db', tempDbPath()]);
+    const minted = await mintVia(server.localPort);
+    const path = new URL(minted.callbackUrl).pathname;
+    const baseline = memoryOf(server.child.pid!).currentBytes;
+
+    const declared = await rawConnect(server.receiverPort);
+    declared.socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${100 * 1024 * 1024}\r\n\r\n`);
+    expect(await declared.closed).toMatch(/^HTTP\/1\.1 413 /);
+
+    const streamed = await streamChunked(server.receiverPort, path, 100 * 1024 * 1024);
+    expect(streamed.response).toMatch(/^HTTP\/1\.1 413 /);
+    const grown = memoryOf(server.child.pid!).peakBytes - baseline;
+    console.log(`memory: baseline ${baseline >> 20} MiB, peak growth ${grown >> 20} MiB`);
+    // At most the 64 MiB limit is ever held, never the 100 MiB sent.
+    expect(grown).toBeLessThan(100 * 1024 * 1024);
+
+    expect(await post(minted.callbackUrl, JSON.stringify(sttEnvelope('after-413')))).toBe(200);
+  });
+});
