@@ -69,7 +69,9 @@ export async function post(url: string, body: string | Buffer, headers: Record<s
 }
 
 /** Waits until `check` returns a truthy value, polling every 10 ms, up to `timeoutMs`. */
-export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000): Promise<T> {
+type Falsy = undefined | null | false;
+
+export async function waitFor<T>(check: () => T | Falsy | Promise<T | Falsy>, timeoutMs = 5000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

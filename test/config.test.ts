@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { parseInvocation, parseSize } from '../src/config.js';
+
+describe('configuration', () => {
+  it('uses embedded defaults', () => {
+    const { config, command } = parseInvocation(['serve'], {});
+    expect(command).toBe('serve');
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 3000,
+      localPort: 4040,
+      publicUrl: null,
+      dbPath: './jobhook.db',
+      pathPrefix: '/webhooks',
+      maxBodyBytes: 64 * 1024 * 1024,
+      logLevel: 'info',
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('takes a flag over an environment variable over the default', () => {
+    const env = { JOBHOOK_PORT: '3100', JOBHOOK_DB: '/tmp/env.db', JOBHOOK_PUBLIC_URL: 'https://env.example/' };
+    expect(parseInvocation(['serve'], env).config).toMatchObject({
+      port: 3100,
+      dbPath: '/tmp/env.db',
+      publicUrl: 'https://env.example',
+    });
+    expect(parseInvocation(['serve', '--port', '3200'], env).config.port).toBe(3200);
+  });
+
+  it('parses sizes and rejects nonsense with JH_ERR_INVALID_CONFIG', () => {
+    expect(parseSize('--max-body', '64MiB')).toBe(67_108_864);
+    expect(parseSize('--max-body', '50MB')).toBe(50_000_000);
+    expect(parseSize('--max-body', '1048576')).toBe(1_048_576);
+    for (const argv of [
+      ['--max-body', 'lots'],
+      ['--port', '70000'],
+      ['--public-url', 'ftp://x'],
+      ['--public-url', 'https://x/?a=1'],
+      ['--log-level', 'loud'],
+      ['--path-prefix', '/'],
+      ['--limit', '0'],
+    ]) {
+      expect(() => parseInvocation(['serve', ...argv], {}), argv.join(' ')).toThrow(
+        expect.objectContaining({ code: 'JH_ERR_INVALID_CONFIG' }),
+      );
+    }
+  });
+});
