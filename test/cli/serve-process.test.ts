@@ -52,7 +52,7 @@ function burst(urls: { requestId: string; callbackUrl: string }[], concurrency: 
 function missingFrom(dbPath: string, acked: Acked[]): Acked[] {
   const db = new Database(dbPath, { readonly: true });
   try {
-    const find = db.prepare('SELECT 1 FROM deliveries WHERE request_id = ? AND body_sha256 = ?');
+    const find = db.prepare('SELECT 1 FROM deliveries WHERE request_id = ? AND hex(body_sha256) = upper(?)');
     return acked.filter((a) => find.get(a.requestId, a.sha256) === undefined);
   } finally {
     db.close();
@@ -99,7 +99,7 @@ describe('jobhook serve (process)', () => {
     };
     expect(detail.request.state).toBe('succeeded');
     const db = new Database(dbPath, { readonly: true });
-    const unparsed = db.prepare("SELECT COUNT(*) FROM deliveries WHERE parse_state = 'pending'").pluck().get();
+    const unparsed = db.prepare("SELECT COUNT(*) FROM envelopes WHERE parse_state = 'pending'").pluck().get();
     db.close();
     expect(unparsed).toBe(0);
   });

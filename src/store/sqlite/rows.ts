@@ -28,12 +28,13 @@ export interface DeliveryRow {
   request_id: string;
   source: DeliverySource;
   body: Buffer;
-  body_sha256: string;
+  body_sha256: Buffer;
   raw_headers: string;
   count: number;
   first_received_at: number;
   last_received_at: number;
-  parse_state: ParseState;
+  /** From the LEFT JOIN on envelopes: null only if the envelope row is missing (never, once migrated). */
+  parse_state: ParseState | null;
   parse_error: string | null;
   job_id: string | null;
   api: string | null;
@@ -68,12 +69,12 @@ export function toDeliveryRecord(row: DeliveryRow): DeliveryRecord {
     requestId: row.request_id,
     source: row.source,
     body: row.body,
-    bodySha256: row.body_sha256,
+    bodySha256: row.body_sha256.toString('hex'),
     rawHeaders: JSON.parse(row.raw_headers) as string[],
     count: row.count,
     firstReceivedAt: iso(row.first_received_at),
     lastReceivedAt: iso(row.last_received_at),
-    parseState: row.parse_state,
+    parseState: row.parse_state ?? 'pending',
     parseError: row.parse_error,
     envelope:
       row.parse_state === 'parsed' && row.status !== null

@@ -26,6 +26,8 @@ export interface SqliteStoreOptions {
 }
 
 const SECRETS_KEY = 'callback_secrets';
+const DELIVERY_COLUMNS = `d.*, e.parse_state, e.parse_error, e.job_id, e.api, e.status, e.creation_time,
+  e.completion_time, e.expiration_time`;
 const REQUEST_COLUMNS = `r.*, (SELECT COALESCE(SUM(d.count), 0) FROM deliveries d WHERE d.request_id = r.request_id) AS delivery_count`;
 
 /**
@@ -65,6 +67,7 @@ export class SqliteStore implements Store {
         `INSERT INTO requests (request_id, kind, created_at, updated_at) VALUES (?, 'job', ?, ?)
          ON CONFLICT (request_id) DO NOTHING`,
       ),
+      insertPendingEnvelope: db.prepare('INSERT INTO envelopes (delivery_id) VALUES (?)'),
       upsertDelivery: db.prepare<unknown[], { delivery_id: number; count: number }>(
         `INSERT INTO deliveries (request_id, source, body, body_sha256, raw_headers, first_received_at, last_received_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -73,19 +76,24 @@ export class SqliteStore implements Store {
          RETURNING delivery_id, count`,
       ),
       unparsed: db.prepare<[number], DeliveryRow>(
-        `SELECT * FROM deliveries WHERE parse_state = 'pending' ORDER BY delivery_id LIMIT ?`,
+        `SELECT ${DELIVERY_COLUMNS} FROM envelopes e JOIN deliveries d USING (delivery_id)
+         WHERE e.parse_state = 'pending' ORDER BY e.delivery_id LIMIT ?`,
       ),
-      markParsed: db.prepare<unknown[], { request_id: string }>(
-        `UPDATE deliveries SET parse_state = 'parsed', parse_error = NULL, job_id = ?, api = ?, status = ?,
+      markParsed: db.prepare(
+        `UPDATE envelopes SET parse_state = 'parsed', parse_error = NULL, job_id = ?, api = ?, status = ?,
            creation_time = ?, completion_time = ?, expiration_time = ?
-         WHERE delivery_id = ? RETURNING request_id`,
+         WHERE delivery_id = ?`,
       ),
       markUnparseable: db.prepare(
-        `UPDATE deliveries SET parse_state = 'unparseable', parse_error = ? WHERE delivery_id = ?`,
+        `UPDATE envelopes SET parse_state = 'unparseable', parse_error = ? WHERE delivery_id = ?`,
+      ),
+      requestOf: db.prepare<[number], { request_id: string }>(
+        'SELECT request_id FROM deliveries WHERE delivery_id = ?',
       ),
       learnFromEnvelope: db.prepare(
-        `UPDATE requests SET job_id = COALESCE(job_id, ?), api = COALESCE(api, ?), updated_at = ?
-         WHERE request_id = ?`,
+        `UPDATE requests SET job_id = COALESCE(job_id, @jobId), api = COALESCE(api, @api), updated_at = @now
+         WHERE request_id = @requestId
+           AND ((job_id IS NULL AND @jobId IS NOT NULL) OR (api IS NULL AND @api IS NOT NULL))`,
       ),
       settle: db.prepare<unknown[], { job_id: string | null; api: string | null }>(
         `UPDATE requests SET state = ?, outcome_delivery_id = ?, completed_at = ?, updated_at = ?
@@ -96,7 +104,8 @@ export class SqliteStore implements Store {
         `SELECT ${REQUEST_COLUMNS} FROM requests r WHERE r.job_id = ? ORDER BY r.created_at DESC LIMIT 1`,
       ),
       deliveriesOf: db.prepare<[string], DeliveryRow>(
-        'SELECT * FROM deliveries WHERE request_id = ? ORDER BY delivery_id',
+        `SELECT ${DELIVERY_COLUMNS} FROM deliveries d LEFT JOIN envelopes e USING (delivery_id)
+         WHERE d.request_id = ? ORDER BY d.delivery_id`,
       ),
     };
   }
@@ -106,16 +115,24 @@ export class SqliteStore implements Store {
     return this.#db;
   }
 
-  /** Runs a write; any database failure becomes JH_ERR_STORE_UNAVAILABLE so callers can answer 503. */
-  #write<T>(what: string, fn: () => T): T {
+  /**
+   * Runs a write transaction; any database failure becomes JH_ERR_STORE_UNAVAILABLE so callers can answer 503.
+   * `fsync: false` is for data derivable from what is already durable (parse results): its commit skips the
+   * fsync (`synchronous = NORMAL`, still atomic and crash-safe for the process), and the next durable commit
+   * flushes it along with its own pages, in order.
+   */
+  #write<T>(what: string, fn: () => T, { fsync = true }: { fsync?: boolean } = {}): T {
     const db = this.#open();
     try {
+      if (!fsync) db.pragma('synchronous = NORMAL');
       return db.transaction(fn).immediate();
     } catch (error) {
       if (error instanceof JobhookError) throw error;
       throw new JobhookError('JH_ERR_STORE_UNAVAILABLE', `cannot ${what}: ${(error as Error).message}`, {
         cause: error,
       });
+    } finally {
+      if (!fsync) db.pragma('synchronous = FULL');
     }
   }
 
@@ -153,7 +170,7 @@ export class SqliteStore implements Store {
   }
 
   async recordDeliveries(batch: readonly IncomingDelivery[]): Promise<RecordedDelivery[]> {
-    const hashes = batch.map((d) => createHash('sha256').update(d.body).digest('hex'));
+    const hashes = batch.map((d) => createHash('sha256').update(d.body).digest());
     return this.#write('record deliveries', () =>
       batch.map((d, i) => {
         this.#stmt.ensureRequest.run(d.requestId, d.receivedAtMs, d.receivedAtMs);
@@ -166,6 +183,7 @@ export class SqliteStore implements Store {
           d.receivedAtMs,
           d.receivedAtMs,
         )!;
+        if (row.count === 1) this.#stmt.insertPendingEnvelope.run(row.delivery_id);
         return { deliveryId: row.delivery_id, requestId: d.requestId, duplicate: row.count > 1, count: row.count };
       }),
     );
@@ -178,40 +196,45 @@ export class SqliteStore implements Store {
 
   async recordParseOutcomes(outcomes: readonly ParseOutcome[]): Promise<RequestSettledEvent[]> {
     const now = Date.now();
-    const settled = this.#write('record parse outcomes', () => {
-      const events: RequestSettledEvent[] = [];
-      for (const outcome of outcomes) {
-        if (!outcome.ok) {
-          this.#stmt.markUnparseable.run(outcome.error, outcome.deliveryId);
-          continue;
+    const settled = this.#write(
+      'record parse outcomes',
+      () => {
+        const events: RequestSettledEvent[] = [];
+        for (const outcome of outcomes) {
+          if (!outcome.ok) {
+            this.#stmt.markUnparseable.run(outcome.error, outcome.deliveryId);
+            continue;
+          }
+          const e = outcome.envelope;
+          const row = this.#stmt.requestOf.get(outcome.deliveryId);
+          if (!row) continue;
+          this.#stmt.markParsed.run(
+            e.jobId,
+            e.api,
+            e.status,
+            e.creationTime,
+            e.completionTime,
+            e.expirationTime,
+            outcome.deliveryId,
+          );
+          this.#stmt.learnFromEnvelope.run({ jobId: e.jobId, api: e.api, now, requestId: row.request_id });
+          if (e.status !== 'Success' && e.status !== 'Fail') continue;
+          const state = e.status === 'Success' ? 'succeeded' : 'failed';
+          const changed = this.#stmt.settle.get(state, outcome.deliveryId, now, now, row.request_id);
+          if (changed) {
+            events.push({
+              requestId: row.request_id,
+              jobId: changed.job_id,
+              api: changed.api,
+              state,
+              deliveryId: outcome.deliveryId,
+            });
+          }
         }
-        const e = outcome.envelope;
-        const row = this.#stmt.markParsed.get(
-          e.jobId,
-          e.api,
-          e.status,
-          e.creationTime,
-          e.completionTime,
-          e.expirationTime,
-          outcome.deliveryId,
-        );
-        if (!row) continue;
-        this.#stmt.learnFromEnvelope.run(e.jobId, e.api, now, row.request_id);
-        if (e.status !== 'Success' && e.status !== 'Fail') continue;
-        const state = e.status === 'Success' ? 'succeeded' : 'failed';
-        const changed = this.#stmt.settle.get(state, outcome.deliveryId, now, now, row.request_id);
-        if (changed) {
-          events.push({
-            requestId: row.request_id,
-            jobId: changed.job_id,
-            api: changed.api,
-            state,
-            deliveryId: outcome.deliveryId,
-          });
-        }
-      }
-      return events;
-    });
+        return events;
+      },
+      { fsync: false },
+    );
     for (const event of settled) this.#events.emit('settled', event);
     return settled;
   }

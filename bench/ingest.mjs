@@ -1,0 +1,146 @@
+// Ingest benchmark (npm run bench:ingest): the same load against four receivers, in one run.
+// Each receiver runs in its own process; autocannon runs here. Figures are req/s and p99 latency,
+// and jobhook's ratios to the others; absolute numbers depend on the machine, ratios much less.
+//
+// Settings (environment): BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 50).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const here = (path) => fileURLToPath(new URL(path, import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'jobhook-bench-'));
+
+/** A ~1 KB speech-to-text envelope; `%N%` is replaced per request so no two bodies are identical. */
+const ENVELOPE = JSON.stringify({
+  jobId: 'bench-%N%',
+  api: '/ai/audio/v1/async/speech-to-text',
+  creationTime: '2026-11-20T10:00:00.000Z',
+  completionTime: '2026-11-20T10:00:04.250Z',
+  expirationTime: '2026-11-27T10:00:00.000Z',
+  status: 'Success',
+  response: {
+    confidence: 0.93,
+    transcript: 'Thanks for calling Acme support, this is Dana. How can I help you today? My router keeps dropping.',
+    words: ['thanks', 'for', 'calling', 'acme', 'support', 'this', 'is', 'dana', 'how', 'can', 'i', 'help'].map(
+      (word, i) => ({ word, start: 0.4 + i * 0.3, end: 0.65 + i * 0.3, confidence: 0.95 }),
+    ),
+  },
+});
+
+function startTarget(name, args) {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const port = /PORT (\d+)/.exec(out) ?? /receiver\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      const local = /local API\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (port && (name !== 'jobhook' || local))
+        resolve({ child, port: Number(port[1]), localPort: local && Number(local[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${out}`)));
+  });
+}
+
+function load(port, paths) {
+  let n = 0;
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: `http://127.0.0.1:${port}`,
+        connections,
+        duration: seconds,
+        requests: [
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            setupRequest: (request) => {
+              n++;
+              return { ...request, path: paths[n % paths.length], body: ENVELOPE.replace('%N%', String(n)) };
+            },
+          },
+        ],
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+    autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
+  });
+}
+
+async function mintPaths(localPort, count) {
+  const paths = [];
+  for (let i = 0; i < count; i++) {
+    const response = await fetch(`http://127.0.0.1:${localPort}/api/mint`, { method: 'POST' });
+    paths.push(new URL((await response.json()).callbackUrl).pathname);
+  }
+  return paths;
+}
+
+const targets = [
+  { name: 'bare node:http (ceiling)', key: 'bare', args: [here('./targets/bare.mjs')] },
+  {
+    name: 'sample receiver (print only)',
+    key: 'sample',
+    args: [here('./targets/sample-print.mjs'), join(work, 'sample.log')],
+  },
+  {
+    name: 'naive durable (fsync per request)',
+    key: 'naive',
+    args: [here('./targets/naive-durable.mjs'), join(work, 'naive.db')],
+  },
+  {
+    name: 'jobhook receiver (group commit)',
+    key: 'jobhook',
+    args: [
+      here('../dist/cli/main.js'),
+      'serve',
+      '--port',
+      '0',
+      '--local-port',
+      '0',
+      '--log-level',
+      'warn',
+      '--db',
+      join(work, 'jobhook.db'),
+    ],
+  },
+];
+
+console.log(`ingest bench: ${connections} connections, ${seconds} s per target, ~${ENVELOPE.length} B envelopes`);
+console.log(
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}\n`,
+);
+
+const results = {};
+try {
+  for (const target of targets) {
+    const server = await startTarget(target.key, target.args);
+    const paths = target.key === 'jobhook' ? await mintPaths(server.localPort, 50) : ['/webhooks/bench'];
+    const result = await load(server.port, paths);
+    server.child.kill('SIGTERM');
+    const non200 = result.non2xx + result.errors + result.timeouts;
+    results[target.key] = {
+      rps: result.requests.average,
+      p99: result.latency.p99,
+      total: result.requests.total,
+      non200,
+    };
+    console.log(
+      `${target.name.padEnd(36)} ${result.requests.average.toFixed(0).padStart(7)} req/s   p99 ${String(result.latency.p99).padStart(4)} ms   ${result.requests.total} requests, ${non200} not 200`,
+    );
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+const j = results.jobhook;
+console.log('\njobhook ratios (targets: ≥ 0.50 × bare, ≥ 1.5 × sample, ≥ 5 × naive; p99 ≤ 10 ms)');
+for (const key of ['bare', 'sample', 'naive']) {
+  console.log(`  vs ${key.padEnd(7)} ${(j.rps / results[key].rps).toFixed(2)} ×`);
+}
+console.log(`  p99     ${j.p99} ms`);
