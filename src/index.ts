@@ -14,7 +14,11 @@ export { parseEnvelope, isTerminalStatus, type EnvelopeParse } from './ringcentr
 export type { Store, NewRequest, RequestQuery } from './store/store.js';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
 export { createReceiver, DEFAULT_MAX_BODY_BYTES, type Receiver, type ReceiverOptions } from './receiver/receiver.js';
-export { createEnvelopeIndexer, type EnvelopeIndexer } from './receiver/envelope-indexer.js';
+export {
+  createEnvelopeIndexer,
+  type EnvelopeIndexer,
+  type EnvelopeIndexerOptions,
+} from './receiver/envelope-indexer.js';
 export { createGroupCommit, type GroupCommit } from './receiver/group-commit.js';
 export { createMinter, type Mint, type MintInput, type MintedRequest, type MinterOptions } from './client/minter.js';
 export { createLocalApi, type LocalApi, type LocalApiOptions } from './inspector/local-api.js';

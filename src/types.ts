@@ -21,8 +21,8 @@ export type RequestState = 'pending' | 'succeeded' | 'failed' | 'expired';
 export type DeliverySource = 'webhook' | 'status-poll';
 
 /**
- * Parse states of a delivery: `pending` until the envelope parser has run (after the ack),
- * then `parsed` (an envelope was found) or `unparseable` (kept raw, with `parseError`).
+ * Parse states of a delivery: `pending` until the indexer has run (after the ack), then `parsed`
+ * (an envelope was found) or `unparseable` (kept raw, with `parseError`).
  */
 export type ParseState = 'pending' | 'parsed' | 'unparseable';
 
@@ -84,18 +84,24 @@ export interface IncomingDelivery {
   receivedAtMs: number;
 }
 
-/** What the store says about a delivery it committed. */
+/** What the store says about a delivery it committed (before indexing: duplicates are folded later). */
 export interface RecordedDelivery {
   deliveryId: number;
   requestId: string;
-  /** True when the same bytes were already stored for this request: only `count` changed. */
-  duplicate: boolean;
-  count: number;
 }
 
-/** The parser's verdict on one stored delivery. */
-export type ParseOutcome =
-  { deliveryId: number; ok: true; envelope: EnvelopeSummary } | { deliveryId: number; ok: false; error: string };
+/** A parser's verdict on one body; the store keeps the raw bytes whatever it says. */
+export type EnvelopeParseResult = { ok: true; envelope: EnvelopeSummary } | { ok: false; error: string };
+
+/** What one indexing pass did. */
+export interface IndexPass {
+  /** Deliveries examined (distinct ones indexed plus duplicates folded). */
+  examined: number;
+  /** Re-deliveries folded into an earlier identical body. */
+  duplicates: number;
+  /** Requests that left `pending` in this pass. */
+  settled: RequestSettledEvent[];
+}
 
 /** Emitted once when a request leaves `pending`. */
 export interface RequestSettledEvent {

@@ -13,9 +13,10 @@ export async function serve(config: Config, out: NodeJS.WritableStream = process
   const runtime = await openRuntime(config);
   const { store, keyring } = runtime;
 
-  const indexer = createEnvelopeIndexer(store, logger);
-  const recovered = await indexer.recover();
-  if (recovered > 0) logger.info({ deliveries: recovered }, 'parsed deliveries left unparsed by the last run');
+  // Index whatever the last run acknowledged but did not get to (a crash between ack and index).
+  const indexer = createEnvelopeIndexer(store, { logger });
+  indexer.notify();
+  await indexer.drain();
 
   const receiver = createReceiver({
     store,

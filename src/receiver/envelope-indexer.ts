@@ -1,72 +1,95 @@
 import type { Logger } from 'pino';
 import { parseEnvelope } from '../ringcentral/envelope.js';
 import type { Store } from '../store/store.js';
-import type { ParseOutcome } from '../types.js';
 
 /**
- * The after-ack step: parses stored bodies into envelopes, indexes jobIds and settles requests.
- * It never runs before the ack, so a slow or failing parse cannot cost a redelivery. Bodies just
- * committed are handed over in memory; after a crash, `recover()` picks up what was left unparsed.
+ * The after-ack step: folds duplicates, parses stored bodies into envelopes, indexes jobIds and
+ * settles requests, through `store.indexDeliveries`. It never runs before an ack: a burst is first
+ * acknowledged, then indexed in large passes a few milliseconds later, which also makes each pass
+ * cheaper per delivery. Whatever a crash leaves unindexed is found by the first pass after a restart.
+ *
+ * States: idle → scheduled (a timer of `delayMs`) → running (passes of up to `batchLimit`, yielding to
+ * the event loop between passes, until one comes back short) → idle. A failed pass is retried after
+ * `retryDelayMs`; the receipts stay stored meanwhile.
  */
 export interface EnvelopeIndexer {
-  /** Queues freshly committed bodies for parsing on a later turn of the event loop. */
-  enqueue(items: { deliveryId: number; body: Buffer }[]): void;
-  /** Parses every delivery still `pending` in the store (start-up recovery). */
-  recover(): Promise<number>;
-  /** Resolves when the queue is empty. */
+  /** Asks for a pass soon; cheap to call after every commit. */
+  notify(): void;
+  /** Resolves once everything notified so far is indexed (or a pass failed). Call `notify()` first to force a pass. */
   drain(): Promise<void>;
+  /** Cancels a scheduled pass (for shutdown after `drain`). */
+  stop(): void;
 }
 
-const RECOVERY_PAGE = 100;
+export interface EnvelopeIndexerOptions {
+  logger?: Logger;
+  /** @defaultValue 10 */
+  delayMs?: number;
+  /** @defaultValue 1000 */
+  batchLimit?: number;
+  /** @defaultValue 1000 */
+  retryDelayMs?: number;
+}
 
-export function createEnvelopeIndexer(store: Store, logger?: Logger): EnvelopeIndexer {
-  let queue: { deliveryId: number; body: Buffer }[] = [];
+export function createEnvelopeIndexer(store: Store, options: EnvelopeIndexerOptions = {}): EnvelopeIndexer {
+  const { logger } = options;
+  const delayMs = options.delayMs ?? 10;
+  const batchLimit = options.batchLimit ?? 1000;
+  const retryDelayMs = options.retryDelayMs ?? 1000;
+  let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
+  /** Notified since the last pass began: a drain has work to do. */
+  let dirty = false;
 
-  const parseAll = (items: { deliveryId: number; body: Buffer }[]): ParseOutcome[] =>
-    items.map(({ deliveryId, body }) => {
-      const parsed = parseEnvelope(body);
-      return parsed.ok
-        ? { deliveryId, ok: true, envelope: parsed.envelope }
-        : { deliveryId, ok: false, error: parsed.error };
-    });
-
-  async function run(): Promise<void> {
-    // Yield first so the acks of the batch that queued these go out before any parsing.
-    await new Promise((resolve) => setImmediate(resolve));
-    while (queue.length > 0) {
-      const items = queue;
-      queue = [];
+  /** Runs passes until one comes back short; true when everything was indexed. */
+  async function runPasses(): Promise<boolean> {
+    dirty = false;
+    for (;;) {
+      let examined: number;
       try {
-        const settled = await store.recordParseOutcomes(parseAll(items));
-        for (const event of settled) {
+        const pass = await store.indexDeliveries(parseEnvelope, batchLimit);
+        examined = pass.examined;
+        for (const event of pass.settled) {
           logger?.info({ requestId: event.requestId, jobId: event.jobId, state: event.state }, 'request settled');
         }
+        if (pass.examined > 0) logger?.debug({ examined, duplicates: pass.duplicates }, 'indexed deliveries');
       } catch (error) {
-        // The deliveries stay `pending` in the store; recover() at the next start parses them.
-        logger?.error({ err: error, deliveries: items.length }, 'could not record parse outcomes');
+        logger?.error({ err: error }, 'indexing failed; the deliveries stay stored and will be indexed on retry');
+        return false;
       }
+      if (examined < batchLimit) return true;
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    running = null;
+  }
+
+  function schedule(afterMs: number): void {
+    if (timer || running) return;
+    timer = setTimeout(() => {
+      timer = null;
+      running = runPasses().then((done) => {
+        running = null;
+        if (!done) schedule(retryDelayMs);
+      });
+    }, afterMs);
+    timer.unref();
   }
 
   return {
-    enqueue(items) {
-      if (items.length === 0) return;
-      queue.push(...items);
-      running ??= run();
-    },
-    async recover() {
-      let total = 0;
-      for (;;) {
-        const page = await store.listUnparsedDeliveries(RECOVERY_PAGE);
-        if (page.length === 0) return total;
-        await store.recordParseOutcomes(parseAll(page));
-        total += page.length;
-      }
+    notify() {
+      dirty = true;
+      schedule(delayMs);
     },
     async drain() {
-      while (running) await running;
+      if (running) await running;
+      if (timer) {
+        clearTimeout(timer);
+        timer = null;
+      }
+      if (dirty) await runPasses();
+    },
+    stop() {
+      if (timer) clearTimeout(timer);
+      timer = null;
     },
   };
 }

@@ -44,7 +44,7 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 export function createReceiver(options: ReceiverOptions): Receiver {
   const { store, keyring, pathPrefix, logger } = options;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const indexer = options.indexer ?? createEnvelopeIndexer(store, logger);
+  const indexer = options.indexer ?? createEnvelopeIndexer(store, { logger });
   const commit = createGroupCommit<IncomingDelivery, RecordedDelivery>(async (batch) => {
     try {
       return await store.recordDeliveries(batch);
@@ -91,8 +91,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       return send(res, 503, { 'retry-after': '5' });
     }
     send(res, 200, {});
-    logger?.debug({ requestId, deliveryId: recorded.deliveryId, count: recorded.count }, 'delivery stored');
-    if (!recorded.duplicate) indexer.enqueue([{ deliveryId: recorded.deliveryId, body: read.body }]);
+    logger?.debug({ requestId, deliveryId: recorded.deliveryId }, 'delivery stored');
+    indexer.notify();
   }
 
   const server = createServer(

@@ -1,4 +1,4 @@
-import type { EnvelopeSummary, JobStatus } from '../types.js';
+import type { EnvelopeParseResult, JobStatus } from '../types.js';
 
 /**
  * Lenient parser of the AI API's result envelope (reference §4 and §10 row 8):
@@ -7,7 +7,7 @@ import type { EnvelopeSummary, JobStatus } from '../types.js';
  * - any `status` string is accepted; only `Success` and `Fail` are terminal.
  * Pure: bytes in, summary or error out. The caller keeps the raw bytes whatever the verdict.
  */
-export type EnvelopeParse = { ok: true; envelope: EnvelopeSummary } | { ok: false; error: string };
+export type EnvelopeParse = EnvelopeParseResult;
 
 export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['Success', 'Fail']);
 

@@ -1,7 +1,8 @@
 import type {
   DeliveryRecord,
   IncomingDelivery,
-  ParseOutcome,
+  EnvelopeParseResult,
+  IndexPass,
   RecordedDelivery,
   RequestKind,
   RequestRecord,
@@ -25,15 +26,18 @@ export interface Store {
   /** Write-ahead: records a minted request before its callback URL is handed to anyone. */
   createRequest(input: NewRequest): Promise<RequestRecord>;
 
-  /** Commits a batch of deliveries in one transaction; identical bodies for one request only raise `count`. */
-  recordDeliveries(batch: readonly IncomingDelivery[]): Promise<RecordedDelivery[]>;
-  /** Deliveries the envelope parser has not seen yet, oldest first (crash recovery of the after-ack step). */
-  listUnparsedDeliveries(limit: number): Promise<DeliveryRecord[]>;
   /**
-   * Records parse verdicts, indexes jobIds and settles requests on their first terminal envelope.
-   * Emits `settled` for each request that left `pending`, after the commit.
+   * Commits a batch of receipts in one fsync'd transaction. This is the whole hot path: nothing is
+   * parsed, deduplicated or indexed here.
    */
-  recordParseOutcomes(outcomes: readonly ParseOutcome[]): Promise<RequestSettledEvent[]>;
+  recordDeliveries(batch: readonly IncomingDelivery[]): Promise<RecordedDelivery[]>;
+  /**
+   * The after-ack step: takes up to `limit` receipts not yet indexed, oldest first, folds byte-identical
+   * re-deliveries into the first one's count, parses the others with `parse`, indexes jobIds and settles
+   * requests on their first terminal envelope. Emits `settled` after the commit. Idempotent and safe to
+   * run from several processes; whatever a crash leaves unindexed is picked up by the next call.
+   */
+  indexDeliveries(parse: (body: Buffer) => EnvelopeParseResult, limit?: number): Promise<IndexPass>;
 
   /** Looks a request up by request ID or by jobId. */
   findRequest(requestIdOrJobId: string): Promise<RequestRecord | undefined>;

@@ -99,7 +99,12 @@ describe('jobhook serve (process)', () => {
     };
     expect(detail.request.state).toBe('succeeded');
     const db = new Database(dbPath, { readonly: true });
-    const unparsed = db.prepare("SELECT COUNT(*) FROM envelopes WHERE parse_state = 'pending'").pluck().get();
+    const unparsed = db
+      .prepare(
+        "SELECT COUNT(*) FROM deliveries WHERE delivery_id > COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'indexed_through'), 0)",
+      )
+      .pluck()
+      .get();
     db.close();
     expect(unparsed).toBe(0);
   });

@@ -3,6 +3,7 @@ import { createKeyring, generateSecret, type Keyring } from '../../src/callback/
 import { createMinter, type Mint } from '../../src/client/minter.js';
 import { createReceiver, type Receiver, type ReceiverOptions } from '../../src/receiver/receiver.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { DeliveryRecord } from '../../src/types.js';
 
 export interface Harness {
   store: SqliteStore;
@@ -12,7 +13,7 @@ export interface Harness {
   mint: Mint;
   dbPath: string;
   /** Row counts read through a separate connection, as another process would see them. */
-  counts(): { requests: number; deliveries: number; receipts: number };
+  counts(): { requests: number; deliveries: number; indexed: number; settings: number };
   close(): Promise<void>;
 }
 
@@ -42,7 +43,8 @@ export async function startHarness(
         return {
           requests: one('SELECT COUNT(*) FROM requests'),
           deliveries: one('SELECT COUNT(*) FROM deliveries'),
-          receipts: one('SELECT SUM(count) FROM deliveries'),
+          indexed: one('SELECT COUNT(*) FROM delivery_index'),
+          settings: one('SELECT COUNT(*) FROM settings'),
         };
       } finally {
         db.close();
@@ -66,6 +68,14 @@ export async function post(url: string, body: string | Buffer, headers: Record<s
   });
   await response.arrayBuffer();
   return response.status;
+}
+
+/** Waits until the receiver's indexer has caught up with every stored delivery of `requestId`. */
+export async function indexedDeliveries(store: SqliteStore, requestId: string): Promise<DeliveryRecord[]> {
+  return waitFor(async () => {
+    const deliveries = await store.listDeliveries(requestId);
+    return deliveries.every((d) => d.parseState !== 'pending') && deliveries;
+  });
 }
 
 /** Waits until `check` returns a truthy value, polling every 10 ms, up to `timeoutMs`. */

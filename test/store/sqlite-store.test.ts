@@ -2,20 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { newRequestId } from '../../src/callback/request-id.js';
 import { parseEnvelope } from '../../src/ringcentral/envelope.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import type { IncomingDelivery, ParseOutcome, RequestSettledEvent } from '../../src/types.js';
+import type { IncomingDelivery, RequestSettledEvent } from '../../src/types.js';
 import { BARE_PUNCTUATE, failEnvelope, sttEnvelope } from '../helpers/fixtures.js';
 import { tempDbPath } from '../helpers/temp.js';
 
 function delivery(requestId: string, body: unknown, receivedAtMs = Date.now()): IncomingDelivery {
   const bytes = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
   return { requestId, source: 'webhook', body: bytes, rawHeaders: ['Content-Type', 'application/json'], receivedAtMs };
-}
-
-function outcomeOf(deliveryId: number, body: Buffer): ParseOutcome {
-  const parsed = parseEnvelope(body);
-  return parsed.ok
-    ? { deliveryId, ok: true, envelope: parsed.envelope }
-    : { deliveryId, ok: false, error: parsed.error };
 }
 
 async function newStoreWithRequest(): Promise<{ store: SqliteStore; requestId: string; path: string }> {
@@ -37,20 +30,36 @@ describe('SqliteStore', () => {
     await store.close();
   });
 
-  it('stores an identical body once with a count, and different bodies separately', async () => {
+  it('shows a receipt at once as pending, then folds an identical body into one delivery with a count', async () => {
     const { store, requestId } = await newStoreWithRequest();
     const body = sttEnvelope('job-1');
-    const [first] = await store.recordDeliveries([delivery(requestId, body)]);
-    const [second, third] = await store.recordDeliveries([
-      delivery(requestId, body),
+    const [first] = await store.recordDeliveries([delivery(requestId, body, 1000)]);
+    expect(await store.listDeliveries(requestId)).toEqual([
+      expect.objectContaining({ deliveryId: first!.deliveryId, parseState: 'pending', count: 1, envelope: null }),
+    ]);
+    await store.recordDeliveries([
+      delivery(requestId, body, 2000),
       delivery(requestId, { ...body, status: 'InProgress' }),
     ]);
-    expect(first).toMatchObject({ duplicate: false, count: 1 });
-    expect(second).toMatchObject({ deliveryId: first!.deliveryId, duplicate: true, count: 2 });
-    expect(third).toMatchObject({ duplicate: false, count: 1 });
-    const deliveries = await store.listDeliveries(requestId);
-    expect(deliveries.map((d) => d.count)).toEqual([2, 1]);
     expect((await store.findRequest(requestId))!.deliveryCount).toBe(3);
+
+    const pass = await store.indexDeliveries(parseEnvelope);
+    expect(pass).toMatchObject({ examined: 3, duplicates: 1 });
+    const deliveries = await store.listDeliveries(requestId);
+    expect(deliveries.map((d) => [d.count, d.parseState])).toEqual([
+      [2, 'parsed'],
+      [1, 'parsed'],
+    ]);
+    expect(deliveries[0]).toMatchObject({
+      deliveryId: first!.deliveryId,
+      firstReceivedAt: new Date(1000).toISOString(),
+      lastReceivedAt: new Date(2000).toISOString(),
+    });
+    expect((await store.findRequest(requestId))!.deliveryCount).toBe(3);
+    // A later identical receipt still folds into the first.
+    await store.recordDeliveries([delivery(requestId, body)]);
+    expect(await store.indexDeliveries(parseEnvelope)).toMatchObject({ examined: 1, duplicates: 1 });
+    expect((await store.listDeliveries(requestId))[0]!.count).toBe(3);
     await store.close();
   });
 
@@ -58,14 +67,12 @@ describe('SqliteStore', () => {
     const { store, requestId } = await newStoreWithRequest();
     const events: RequestSettledEvent[] = [];
     store.onSettled((e) => events.push(e));
-    const bodies = [
-      Buffer.from(JSON.stringify({ ...sttEnvelope('job-7'), status: 'InProgress' })),
-      Buffer.from(JSON.stringify(failEnvelope('job-7'))),
-      Buffer.from(JSON.stringify(sttEnvelope('job-7'))),
-    ];
-    const recorded = await store.recordDeliveries(bodies.map((b) => delivery(requestId, b)));
-    await store.recordParseOutcomes(recorded.map((r, i) => outcomeOf(r.deliveryId, bodies[i]!)));
-
+    const recorded = await store.recordDeliveries([
+      delivery(requestId, { ...sttEnvelope('job-7'), status: 'InProgress' }),
+      delivery(requestId, failEnvelope('job-7')),
+      delivery(requestId, sttEnvelope('job-7')),
+    ]);
+    const pass = await store.indexDeliveries(parseEnvelope);
     const request = await store.findRequest('job-7');
     expect(request).toMatchObject({
       requestId,
@@ -74,43 +81,52 @@ describe('SqliteStore', () => {
       outcomeDeliveryId: recorded[1]!.deliveryId,
     });
     expect(request!.completedAt).not.toBeNull();
-    expect(events).toEqual([
-      {
-        requestId,
-        jobId: 'job-7',
-        api: '/ai/audio/v1/async/speech-to-text',
-        state: 'failed',
-        deliveryId: recorded[1]!.deliveryId,
-      },
-    ]);
+    const expected = {
+      requestId,
+      jobId: 'job-7',
+      api: '/ai/audio/v1/async/speech-to-text',
+      state: 'failed',
+      deliveryId: recorded[1]!.deliveryId,
+    };
+    expect(pass.settled).toEqual([expected]);
+    expect(events).toEqual([expected]);
     await store.close();
   });
 
   it('keeps unparseable bodies, marks them, and correlates the bare form through the URL', async () => {
     const { store, requestId } = await newStoreWithRequest();
     const garbage = Buffer.from([0xff, 0xfe, 0x00, 0x41]);
-    const bare = Buffer.from(JSON.stringify(BARE_PUNCTUATE));
-    const recorded = await store.recordDeliveries([delivery(requestId, garbage), delivery(requestId, bare)]);
-    expect(await store.listUnparsedDeliveries(10)).toHaveLength(2);
-    await store.recordParseOutcomes([
-      outcomeOf(recorded[0]!.deliveryId, garbage),
-      outcomeOf(recorded[1]!.deliveryId, bare),
-    ]);
+    await store.recordDeliveries([delivery(requestId, garbage), delivery(requestId, BARE_PUNCTUATE)]);
+    await store.indexDeliveries(parseEnvelope);
     const [stored, parsed] = await store.listDeliveries(requestId);
     expect(stored!.body.equals(garbage)).toBe(true);
     expect(stored).toMatchObject({ parseState: 'unparseable', envelope: null });
     expect(stored!.parseError).toMatch(/not JSON/);
     expect(parsed).toMatchObject({ parseState: 'parsed', envelope: { status: 'Success', jobId: null } });
     expect(await store.findRequest(requestId)).toMatchObject({ state: 'succeeded', jobId: null });
-    expect(await store.listUnparsedDeliveries(10)).toHaveLength(0);
+    expect(await store.indexDeliveries(parseEnvelope)).toMatchObject({ examined: 0 });
+    await store.close();
+  });
+
+  it('indexes in pages of the given limit, oldest first', async () => {
+    const { store, requestId } = await newStoreWithRequest();
+    await store.recordDeliveries([1, 2, 3, 4, 5].map((n) => delivery(requestId, { status: 'InProgress', n })));
+    expect(await store.indexDeliveries(parseEnvelope, 2)).toMatchObject({ examined: 2 });
+    expect((await store.listDeliveries(requestId)).map((d) => d.parseState)).toEqual([
+      'parsed',
+      'parsed',
+      'pending',
+      'pending',
+      'pending',
+    ]);
+    expect(await store.indexDeliveries(parseEnvelope, 10)).toMatchObject({ examined: 3 });
     await store.close();
   });
 
   it('leaves a request pending on an unknown status', async () => {
     const { store, requestId } = await newStoreWithRequest();
-    const body = Buffer.from(JSON.stringify({ ...sttEnvelope('job-q'), status: 'Queued' }));
-    const [r] = await store.recordDeliveries([delivery(requestId, body)]);
-    expect(await store.recordParseOutcomes([outcomeOf(r!.deliveryId, body)])).toEqual([]);
+    await store.recordDeliveries([delivery(requestId, { ...sttEnvelope('job-q'), status: 'Queued' })]);
+    expect((await store.indexDeliveries(parseEnvelope)).settled).toEqual([]);
     expect(await store.findRequest('job-q')).toMatchObject({ state: 'pending', jobId: 'job-q' });
     await store.close();
   });
@@ -119,6 +135,7 @@ describe('SqliteStore', () => {
     const store = new SqliteStore({ path: tempDbPath() });
     const requestId = newRequestId();
     await store.recordDeliveries([delivery(requestId, sttEnvelope('j'))]);
+    await store.indexDeliveries(parseEnvelope);
     expect(await store.findRequest(requestId)).toMatchObject({ callbackUrl: null, deliveryCount: 1 });
     await store.close();
   });

@@ -33,8 +33,7 @@ export interface DeliveryRow {
   count: number;
   first_received_at: number;
   last_received_at: number;
-  /** From the LEFT JOIN on envelopes: null only if the envelope row is missing (never, once migrated). */
-  parse_state: ParseState | null;
+  parse_state: ParseState;
   parse_error: string | null;
   job_id: string | null;
   api: string | null;
@@ -74,7 +73,7 @@ export function toDeliveryRecord(row: DeliveryRow): DeliveryRecord {
     count: row.count,
     firstReceivedAt: iso(row.first_received_at),
     lastReceivedAt: iso(row.last_received_at),
-    parseState: row.parse_state ?? 'pending',
+    parseState: row.parse_state,
     parseError: row.parse_error,
     envelope:
       row.parse_state === 'parsed' && row.status !== null

@@ -4,8 +4,9 @@ import Database from 'better-sqlite3';
 import { JobhookError } from '../../errors.js';
 import type {
   DeliveryRecord,
+  EnvelopeParseResult,
   IncomingDelivery,
-  ParseOutcome,
+  IndexPass,
   RecordedDelivery,
   RequestRecord,
   RequestSettledEvent,
@@ -26,14 +27,36 @@ export interface SqliteStoreOptions {
 }
 
 const SECRETS_KEY = 'callback_secrets';
-const DELIVERY_COLUMNS = `d.*, e.parse_state, e.parse_error, e.job_id, e.api, e.status, e.creation_time,
-  e.completion_time, e.expiration_time`;
-const REQUEST_COLUMNS = `r.*, (SELECT COALESCE(SUM(d.count), 0) FROM deliveries d WHERE d.request_id = r.request_id) AS delivery_count`;
+const WATERMARK_KEY = 'indexed_through';
+const DEFAULT_INDEX_LIMIT = 1000;
+
+/** Receipts above the watermark, not yet indexed: visible at once as `pending`, each with count 1. */
+const PENDING_DELIVERIES = `SELECT d.delivery_id, d.request_id, d.source, d.body, d.body_sha256, d.raw_headers,
+    1 AS count, d.received_at AS first_received_at, d.received_at AS last_received_at,
+    'pending' AS parse_state, NULL AS parse_error, NULL AS job_id, NULL AS api, NULL AS status,
+    NULL AS creation_time, NULL AS completion_time, NULL AS expiration_time
+  FROM deliveries d WHERE d.delivery_id > @watermark`;
+const INDEXED_DELIVERIES = `SELECT d.delivery_id, d.request_id, d.source, d.body, d.body_sha256, d.raw_headers,
+    i.count, i.first_received_at, i.last_received_at, i.parse_state, i.parse_error, i.job_id, i.api, i.status,
+    i.creation_time, i.completion_time, i.expiration_time
+  FROM delivery_index i JOIN deliveries d USING (delivery_id)`;
+const REQUEST_COLUMNS = `r.*,
+  (SELECT COALESCE(SUM(i.count), 0) FROM delivery_index i WHERE i.request_id = r.request_id)
+  + (SELECT COUNT(*) FROM deliveries d WHERE d.delivery_id > @watermark AND d.request_id = r.request_id)
+  AS delivery_count`;
+
+interface PendingRow {
+  delivery_id: number;
+  request_id: string;
+  source: string;
+  body_sha256: Buffer;
+  received_at: number;
+}
 
 /**
- * SQLite implementation of the Store: one file in WAL mode with `synchronous = FULL`, so every commit is
- * fsync'd before it returns. Writes are synchronous (better-sqlite3); the receiver's group commit keeps
- * them to one transaction per burst.
+ * SQLite implementation of the Store: one file in WAL mode. Receipts are committed with
+ * `synchronous = FULL` (fsync'd before the receiver answers); the index built from them after the ack
+ * is derivable, so its commits skip the fsync and ride on the next durable one.
  */
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
@@ -54,6 +77,7 @@ export class SqliteStore implements Store {
       });
     }
     const db = this.#db;
+    const watermark = `SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = '${WATERMARK_KEY}'), 0)`;
     this.#stmt = {
       getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
       putSetting: db.prepare(
@@ -63,32 +87,33 @@ export class SqliteStore implements Store {
         `INSERT INTO requests (request_id, kind, api, callback_url, request_body, created_at, updated_at)
          VALUES (@requestId, @kind, @api, @callbackUrl, @requestBody, @createdAt, @createdAt)`,
       ),
+      insertDelivery: db.prepare(
+        `INSERT INTO deliveries (request_id, source, body, body_sha256, raw_headers, received_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      pendingPage: db.prepare<[number, number], PendingRow>(
+        `SELECT delivery_id, request_id, source, body_sha256, received_at FROM deliveries
+         WHERE delivery_id > ? ORDER BY delivery_id LIMIT ?`,
+      ),
+      bodyOf: db.prepare<[number], { body: Buffer }>('SELECT body FROM deliveries WHERE delivery_id = ?'),
+      findIdentical: db.prepare<[string, string, Buffer], { delivery_id: number }>(
+        'SELECT delivery_id FROM delivery_index WHERE request_id = ? AND source = ? AND body_sha256 = ?',
+      ),
+      foldDuplicate: db.prepare(
+        `UPDATE delivery_index SET count = count + 1, last_received_at = MAX(last_received_at, ?)
+         WHERE delivery_id = ?`,
+      ),
+      deleteDelivery: db.prepare('DELETE FROM deliveries WHERE delivery_id = ?'),
+      insertIndex: db.prepare(
+        `INSERT INTO delivery_index (delivery_id, request_id, source, body_sha256, first_received_at,
+           last_received_at, parse_state, parse_error, job_id, api, status, creation_time, completion_time,
+           expiration_time)
+         VALUES (@deliveryId, @requestId, @source, @sha, @receivedAt, @receivedAt, @parseState, @parseError,
+           @jobId, @api, @status, @creationTime, @completionTime, @expirationTime)`,
+      ),
       ensureRequest: db.prepare(
         `INSERT INTO requests (request_id, kind, created_at, updated_at) VALUES (?, 'job', ?, ?)
          ON CONFLICT (request_id) DO NOTHING`,
-      ),
-      insertPendingEnvelope: db.prepare('INSERT INTO envelopes (delivery_id) VALUES (?)'),
-      upsertDelivery: db.prepare<unknown[], { delivery_id: number; count: number }>(
-        `INSERT INTO deliveries (request_id, source, body, body_sha256, raw_headers, first_received_at, last_received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (request_id, source, body_sha256)
-         DO UPDATE SET count = count + 1, last_received_at = excluded.last_received_at
-         RETURNING delivery_id, count`,
-      ),
-      unparsed: db.prepare<[number], DeliveryRow>(
-        `SELECT ${DELIVERY_COLUMNS} FROM envelopes e JOIN deliveries d USING (delivery_id)
-         WHERE e.parse_state = 'pending' ORDER BY e.delivery_id LIMIT ?`,
-      ),
-      markParsed: db.prepare(
-        `UPDATE envelopes SET parse_state = 'parsed', parse_error = NULL, job_id = ?, api = ?, status = ?,
-           creation_time = ?, completion_time = ?, expiration_time = ?
-         WHERE delivery_id = ?`,
-      ),
-      markUnparseable: db.prepare(
-        `UPDATE envelopes SET parse_state = 'unparseable', parse_error = ? WHERE delivery_id = ?`,
-      ),
-      requestOf: db.prepare<[number], { request_id: string }>(
-        'SELECT request_id FROM deliveries WHERE delivery_id = ?',
       ),
       learnFromEnvelope: db.prepare(
         `UPDATE requests SET job_id = COALESCE(job_id, @jobId), api = COALESCE(api, @api), updated_at = @now
@@ -99,14 +124,18 @@ export class SqliteStore implements Store {
         `UPDATE requests SET state = ?, outcome_delivery_id = ?, completed_at = ?, updated_at = ?
          WHERE request_id = ? AND state = 'pending' RETURNING job_id, api`,
       ),
-      byRequestId: db.prepare<[string], RequestRow>(`SELECT ${REQUEST_COLUMNS} FROM requests r WHERE r.request_id = ?`),
-      byJobId: db.prepare<[string], RequestRow>(
-        `SELECT ${REQUEST_COLUMNS} FROM requests r WHERE r.job_id = ? ORDER BY r.created_at DESC LIMIT 1`,
+      byRequestId: db.prepare<{ id: string; watermark: number }, RequestRow>(
+        `SELECT ${REQUEST_COLUMNS} FROM requests r WHERE r.request_id = @id`,
       ),
-      deliveriesOf: db.prepare<[string], DeliveryRow>(
-        `SELECT ${DELIVERY_COLUMNS} FROM deliveries d LEFT JOIN envelopes e USING (delivery_id)
-         WHERE d.request_id = ? ORDER BY d.delivery_id`,
+      byJobId: db.prepare<{ id: string; watermark: number }, RequestRow>(
+        `SELECT ${REQUEST_COLUMNS} FROM requests r WHERE r.job_id = @id ORDER BY r.created_at DESC LIMIT 1`,
       ),
+      deliveriesOf: db.prepare<{ requestId: string; watermark: number }, DeliveryRow>(
+        `${INDEXED_DELIVERIES} WHERE i.request_id = @requestId
+         UNION ALL ${PENDING_DELIVERIES} AND d.request_id = @requestId
+         ORDER BY delivery_id`,
+      ),
+      watermark: db.prepare<[], number>(watermark).pluck(),
     };
   }
 
@@ -117,9 +146,8 @@ export class SqliteStore implements Store {
 
   /**
    * Runs a write transaction; any database failure becomes JH_ERR_STORE_UNAVAILABLE so callers can answer 503.
-   * `fsync: false` is for data derivable from what is already durable (parse results): its commit skips the
-   * fsync (`synchronous = NORMAL`, still atomic and crash-safe for the process), and the next durable commit
-   * flushes it along with its own pages, in order.
+   * `fsync: false` is for data derivable from what is already durable (the index): its commit skips the
+   * fsync (`synchronous = NORMAL`, still atomic), and the next durable commit flushes it, in order.
    */
   #write<T>(what: string, fn: () => T, { fsync = true }: { fsync?: boolean } = {}): T {
     const db = this.#open();
@@ -134,6 +162,12 @@ export class SqliteStore implements Store {
     } finally {
       if (!fsync) db.pragma('synchronous = FULL');
     }
+  }
+
+  /** Runs reads in one snapshot, so the watermark and the rows it splits agree; closed: JH_ERR_STORE_CLOSED. */
+  #read<T>(fn: (watermark: number) => T): T {
+    const db = this.#open();
+    return db.transaction(() => fn(this.#stmt.watermark.get()!))();
   }
 
   async ensureSecrets(generate: () => string): Promise<string[]> {
@@ -166,108 +200,110 @@ export class SqliteStore implements Store {
         createdAt: input.createdAtMs ?? Date.now(),
       });
     });
-    return toRequestRecord(this.#stmt.byRequestId.get(input.requestId)!);
+    return (await this.findRequest(input.requestId))!;
   }
 
   async recordDeliveries(batch: readonly IncomingDelivery[]): Promise<RecordedDelivery[]> {
     const hashes = batch.map((d) => createHash('sha256').update(d.body).digest());
     return this.#write('record deliveries', () =>
       batch.map((d, i) => {
-        this.#stmt.ensureRequest.run(d.requestId, d.receivedAtMs, d.receivedAtMs);
-        const row = this.#stmt.upsertDelivery.get(
+        const { lastInsertRowid } = this.#stmt.insertDelivery.run(
           d.requestId,
           d.source,
           d.body,
           hashes[i],
           JSON.stringify(d.rawHeaders),
           d.receivedAtMs,
-          d.receivedAtMs,
-        )!;
-        if (row.count === 1) this.#stmt.insertPendingEnvelope.run(row.delivery_id);
-        return { deliveryId: row.delivery_id, requestId: d.requestId, duplicate: row.count > 1, count: row.count };
+        );
+        return { deliveryId: Number(lastInsertRowid), requestId: d.requestId };
       }),
     );
   }
 
-  async listUnparsedDeliveries(limit: number): Promise<DeliveryRecord[]> {
-    this.#open();
-    return this.#stmt.unparsed.all(limit).map(toDeliveryRecord);
-  }
-
-  async recordParseOutcomes(outcomes: readonly ParseOutcome[]): Promise<RequestSettledEvent[]> {
+  async indexDeliveries(parse: (body: Buffer) => EnvelopeParseResult, limit = DEFAULT_INDEX_LIMIT): Promise<IndexPass> {
     const now = Date.now();
-    const settled = this.#write(
-      'record parse outcomes',
-      () => {
-        const events: RequestSettledEvent[] = [];
-        for (const outcome of outcomes) {
-          if (!outcome.ok) {
-            this.#stmt.markUnparseable.run(outcome.error, outcome.deliveryId);
+    const pass = this.#write(
+      'index deliveries',
+      (): IndexPass => {
+        const settled: RequestSettledEvent[] = [];
+        let duplicates = 0;
+        // Read the watermark inside the write lock: another process may have indexed meanwhile.
+        const rows = this.#stmt.pendingPage.all(this.#stmt.watermark.get()!, limit);
+        for (const row of rows) {
+          const identical = this.#stmt.findIdentical.get(row.request_id, row.source, row.body_sha256);
+          if (identical) {
+            this.#stmt.foldDuplicate.run(row.received_at, identical.delivery_id);
+            this.#stmt.deleteDelivery.run(row.delivery_id);
+            duplicates++;
             continue;
           }
-          const e = outcome.envelope;
-          const row = this.#stmt.requestOf.get(outcome.deliveryId);
-          if (!row) continue;
-          this.#stmt.markParsed.run(
-            e.jobId,
-            e.api,
-            e.status,
-            e.creationTime,
-            e.completionTime,
-            e.expirationTime,
-            outcome.deliveryId,
-          );
+          // One body in memory at a time, however large the page.
+          const parsed = parse(this.#stmt.bodyOf.get(row.delivery_id)!.body);
+          const e = parsed.ok ? parsed.envelope : null;
+          this.#stmt.ensureRequest.run(row.request_id, row.received_at, row.received_at);
+          this.#stmt.insertIndex.run({
+            deliveryId: row.delivery_id,
+            requestId: row.request_id,
+            source: row.source,
+            sha: row.body_sha256,
+            receivedAt: row.received_at,
+            parseState: parsed.ok ? 'parsed' : 'unparseable',
+            parseError: parsed.ok ? null : parsed.error,
+            jobId: e?.jobId ?? null,
+            api: e?.api ?? null,
+            status: e?.status ?? null,
+            creationTime: e?.creationTime ?? null,
+            completionTime: e?.completionTime ?? null,
+            expirationTime: e?.expirationTime ?? null,
+          });
+          if (!e) continue;
           this.#stmt.learnFromEnvelope.run({ jobId: e.jobId, api: e.api, now, requestId: row.request_id });
           if (e.status !== 'Success' && e.status !== 'Fail') continue;
           const state = e.status === 'Success' ? 'succeeded' : 'failed';
-          const changed = this.#stmt.settle.get(state, outcome.deliveryId, now, now, row.request_id);
+          const changed = this.#stmt.settle.get(state, row.delivery_id, now, now, row.request_id);
           if (changed) {
-            events.push({
+            settled.push({
               requestId: row.request_id,
               jobId: changed.job_id,
               api: changed.api,
               state,
-              deliveryId: outcome.deliveryId,
+              deliveryId: row.delivery_id,
             });
           }
         }
-        return events;
+        if (rows.length > 0) this.#stmt.putSetting.run(WATERMARK_KEY, String(rows.at(-1)!.delivery_id));
+        return { examined: rows.length, duplicates, settled };
       },
       { fsync: false },
     );
-    for (const event of settled) this.#events.emit('settled', event);
-    return settled;
+    for (const event of pass.settled) this.#events.emit('settled', event);
+    return pass;
   }
 
   async findRequest(requestIdOrJobId: string): Promise<RequestRecord | undefined> {
-    this.#open();
-    const row = this.#stmt.byRequestId.get(requestIdOrJobId) ?? this.#stmt.byJobId.get(requestIdOrJobId);
-    return row ? toRequestRecord(row) : undefined;
+    return this.#read((watermark) => {
+      const params = { id: requestIdOrJobId, watermark };
+      const row = this.#stmt.byRequestId.get(params) ?? this.#stmt.byJobId.get(params);
+      return row ? toRequestRecord(row) : undefined;
+    });
   }
 
   async listRequests(query: RequestQuery = {}): Promise<RequestRecord[]> {
     const where: string[] = [];
-    const params: unknown[] = [];
-    if (query.state) {
-      where.push('r.state = ?');
-      params.push(query.state);
-    }
-    if (query.api) {
-      where.push('r.api = ?');
-      params.push(query.api);
-    }
-    params.push(query.limit ?? 100);
+    if (query.state) where.push('r.state = @state');
+    if (query.api) where.push('r.api = @api');
     const sql = `SELECT ${REQUEST_COLUMNS} FROM requests r ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-      ORDER BY r.created_at DESC, r.request_id DESC LIMIT ?`;
-    return this.#open()
-      .prepare<unknown[], RequestRow>(sql)
-      .all(...params)
-      .map(toRequestRecord);
+      ORDER BY r.created_at DESC, r.request_id DESC LIMIT @limit`;
+    return this.#read((watermark) =>
+      this.#db
+        .prepare<Record<string, unknown>, RequestRow>(sql)
+        .all({ state: query.state, api: query.api, limit: query.limit ?? 100, watermark })
+        .map(toRequestRecord),
+    );
   }
 
   async listDeliveries(requestId: string): Promise<DeliveryRecord[]> {
-    this.#open();
-    return this.#stmt.deliveriesOf.all(requestId).map(toDeliveryRecord);
+    return this.#read((watermark) => this.#stmt.deliveriesOf.all({ requestId, watermark }).map(toDeliveryRecord));
   }
 
   onSettled(listener: (event: RequestSettledEvent) => void): () => void {

@@ -26,36 +26,39 @@ CREATE INDEX requests_job_id ON requests (job_id) WHERE job_id IS NOT NULL;
 CREATE INDEX requests_created_at ON requests (created_at);
 CREATE INDEX requests_pending ON requests (state, created_at) WHERE state = 'pending';
 
--- One row per distinct body received for a request; a byte-identical re-delivery only bumps `count`.
--- Rows here are never rewritten by parsing: the envelope lives in `envelopes`, so indexing a delivery
--- does not copy its (possibly large) body into the WAL a second time.
+-- Every receipt, appended by the receiver's group commit before it answers 200. Append-only on the hot
+-- path (no secondary index to update), so a commit writes few pages. The indexer (after the ack) folds
+-- a byte-identical re-delivery into the first one's count and deletes its row: a body is stored once.
 CREATE TABLE deliveries (
+  delivery_id INTEGER PRIMARY KEY,
+  request_id  TEXT NOT NULL,
+  source      TEXT NOT NULL CHECK (source IN ('webhook', 'status-poll')),
+  body        BLOB NOT NULL,
+  body_sha256 BLOB NOT NULL,
+  raw_headers TEXT NOT NULL,
+  received_at INTEGER NOT NULL
+) STRICT;
+
+-- One row per distinct delivery once indexed: dedup key, receipt count and the parsed envelope.
+-- Deliveries with an id above the `indexed_through` setting are not indexed yet (SQLite assigns ids
+-- under the write lock, so ids grow in commit order and a watermark is exact).
+CREATE TABLE delivery_index (
   delivery_id       INTEGER PRIMARY KEY,
   request_id        TEXT NOT NULL,
-  source            TEXT NOT NULL CHECK (source IN ('webhook', 'status-poll')),
-  body              BLOB NOT NULL,
+  source            TEXT NOT NULL,
   body_sha256       BLOB NOT NULL,
-  raw_headers       TEXT NOT NULL,
   count             INTEGER NOT NULL DEFAULT 1,
   first_received_at INTEGER NOT NULL,
-  last_received_at  INTEGER NOT NULL
+  last_received_at  INTEGER NOT NULL,
+  parse_state       TEXT NOT NULL CHECK (parse_state IN ('parsed', 'unparseable')),
+  parse_error       TEXT,
+  job_id            TEXT,
+  api               TEXT,
+  status            TEXT,
+  creation_time     TEXT,
+  completion_time   TEXT,
+  expiration_time   TEXT
 ) STRICT;
 
-CREATE UNIQUE INDEX deliveries_dedup ON deliveries (request_id, source, body_sha256);
-
--- The parsed envelope of each delivery. Written as `pending` in the delivery's own transaction, so a
--- crash between the ack and the parse leaves a row that the next start finds and parses.
-CREATE TABLE envelopes (
-  delivery_id     INTEGER PRIMARY KEY,
-  parse_state     TEXT NOT NULL DEFAULT 'pending' CHECK (parse_state IN ('pending', 'parsed', 'unparseable')),
-  parse_error     TEXT,
-  job_id          TEXT,
-  api             TEXT,
-  status          TEXT,
-  creation_time   TEXT,
-  completion_time TEXT,
-  expiration_time TEXT
-) STRICT;
-
-CREATE INDEX envelopes_job_id ON envelopes (job_id) WHERE job_id IS NOT NULL;
-CREATE INDEX envelopes_pending ON envelopes (delivery_id) WHERE parse_state = 'pending';
+CREATE UNIQUE INDEX delivery_index_dedup ON delivery_index (request_id, source, body_sha256);
+CREATE INDEX delivery_index_job_id ON delivery_index (job_id) WHERE job_id IS NOT NULL;
