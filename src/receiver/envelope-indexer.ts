@@ -4,13 +4,14 @@ import type { Store } from '../store/store.js';
 
 /**
  * The after-ack step: folds duplicates, parses stored bodies into envelopes, indexes jobIds and
- * settles requests, through `store.indexDeliveries`. It never runs before an ack: a burst is first
- * acknowledged, then indexed in large passes a few milliseconds later, which also makes each pass
- * cheaper per delivery. Whatever a crash leaves unindexed is found by the first pass after a restart.
+ * settles requests, through `store.indexDeliveries`. Acknowledging comes first: a pass starts once the
+ * receiver has been quiet for `idleMs`, or, under sustained load, once the oldest unindexed receipt has
+ * waited `maxLagMs`. Large passes are also cheaper per delivery. Whatever a crash leaves unindexed is
+ * found by the first pass after a restart.
  *
- * States: idle → scheduled (a timer of `delayMs`) → running (passes of up to `batchLimit`, yielding to
- * the event loop between passes, until one comes back short) → idle. A failed pass is retried after
- * `retryDelayMs`; the receipts stay stored meanwhile.
+ * States: idle → waiting (a timer; each notify pushes the quiet deadline back, never the lag deadline)
+ * → running (passes of up to `batchLimit`, yielding to the event loop between passes, until one comes
+ * back short) → idle. A failed pass is retried after `retryDelayMs`; the receipts stay stored meanwhile.
  */
 export interface EnvelopeIndexer {
   /** Asks for a pass soon; cheap to call after every commit. */
@@ -23,9 +24,11 @@ export interface EnvelopeIndexer {
 
 export interface EnvelopeIndexerOptions {
   logger?: Logger;
-  /** @defaultValue 10 */
-  delayMs?: number;
-  /** @defaultValue 1000 */
+  /** Quiet time after the last receipt before a pass starts. @defaultValue 5 */
+  idleMs?: number;
+  /** Longest a receipt waits for indexing while receipts keep arriving. @defaultValue 1000 */
+  maxLagMs?: number;
+  /** Deliveries per pass (one transaction); bounds how long a pass holds the event loop. @defaultValue 200 */
   batchLimit?: number;
   /** @defaultValue 1000 */
   retryDelayMs?: number;
@@ -33,17 +36,22 @@ export interface EnvelopeIndexerOptions {
 
 export function createEnvelopeIndexer(store: Store, options: EnvelopeIndexerOptions = {}): EnvelopeIndexer {
   const { logger } = options;
-  const delayMs = options.delayMs ?? 10;
-  const batchLimit = options.batchLimit ?? 1000;
+  const idleMs = options.idleMs ?? 5;
+  const maxLagMs = options.maxLagMs ?? 1000;
+  const batchLimit = options.batchLimit ?? 200;
   const retryDelayMs = options.retryDelayMs ?? 1000;
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
   /** Notified since the last pass began: a drain has work to do. */
   let dirty = false;
+  let lastNotifyMs = 0;
+  /** When the oldest receipt not yet covered by a pass was notified. */
+  let firstPendingMs: number | null = null;
 
   /** Runs passes until one comes back short; true when everything was indexed. */
   async function runPasses(): Promise<boolean> {
     dirty = false;
+    firstPendingMs = null;
     for (;;) {
       let examined: number;
       try {
@@ -62,22 +70,36 @@ export function createEnvelopeIndexer(store: Store, options: EnvelopeIndexerOpti
     }
   }
 
-  function schedule(afterMs: number): void {
+  function start(): void {
+    running = runPasses().then((done) => {
+      running = null;
+      if (!done) arm(retryDelayMs);
+      else if (dirty) arm(idleMs);
+    });
+  }
+
+  function check(): void {
+    timer = null;
+    if (running) return;
+    const now = Date.now();
+    const quietFor = now - lastNotifyMs;
+    const lag = firstPendingMs === null ? 0 : now - firstPendingMs;
+    if (quietFor >= idleMs || lag >= maxLagMs) start();
+    else arm(Math.min(idleMs - quietFor, maxLagMs - lag));
+  }
+
+  function arm(afterMs: number): void {
     if (timer || running) return;
-    timer = setTimeout(() => {
-      timer = null;
-      running = runPasses().then((done) => {
-        running = null;
-        if (!done) schedule(retryDelayMs);
-      });
-    }, afterMs);
+    timer = setTimeout(check, Math.max(1, afterMs));
     timer.unref();
   }
 
   return {
     notify() {
       dirty = true;
-      schedule(delayMs);
+      lastNotifyMs = Date.now();
+      firstPendingMs ??= lastNotifyMs;
+      arm(idleMs);
     },
     async drain() {
       if (running) await running;

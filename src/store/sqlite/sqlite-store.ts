@@ -10,6 +10,7 @@ import type {
   RecordedDelivery,
   RequestRecord,
   RequestSettledEvent,
+  RequestState,
 } from '../../types.js';
 import type { NewRequest, RequestQuery, Store } from '../store.js';
 import { migrate } from './migrate.js';
@@ -44,6 +45,12 @@ const REQUEST_COLUMNS = `r.*,
   (SELECT COALESCE(SUM(i.count), 0) FROM delivery_index i WHERE i.request_id = r.request_id)
   + (SELECT COUNT(*) FROM deliveries d WHERE d.delivery_id > @watermark AND d.request_id = r.request_id)
   AS delivery_count`;
+
+interface RequestCacheEntry {
+  state: RequestState;
+  jobId: string | null;
+  api: string | null;
+}
 
 interface PendingRow {
   delivery_id: number;
@@ -108,21 +115,20 @@ export class SqliteStore implements Store {
         `INSERT INTO delivery_index (delivery_id, request_id, source, body_sha256, first_received_at,
            last_received_at, parse_state, parse_error, job_id, api, status, creation_time, completion_time,
            expiration_time)
-         VALUES (@deliveryId, @requestId, @source, @sha, @receivedAt, @receivedAt, @parseState, @parseError,
-           @jobId, @api, @status, @creationTime, @completionTime, @expirationTime)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      requestState: db.prepare<[string], RequestCacheEntry>(
+        'SELECT state, job_id AS jobId, api FROM requests WHERE request_id = ?',
       ),
       ensureRequest: db.prepare(
-        `INSERT INTO requests (request_id, kind, created_at, updated_at) VALUES (?, 'job', ?, ?)
-         ON CONFLICT (request_id) DO NOTHING`,
+        `INSERT INTO requests (request_id, kind, created_at, updated_at) VALUES (?, 'job', ?, ?)`,
       ),
       learnFromEnvelope: db.prepare(
-        `UPDATE requests SET job_id = COALESCE(job_id, @jobId), api = COALESCE(api, @api), updated_at = @now
-         WHERE request_id = @requestId
-           AND ((job_id IS NULL AND @jobId IS NOT NULL) OR (api IS NULL AND @api IS NOT NULL))`,
+        'UPDATE requests SET job_id = COALESCE(job_id, ?), api = COALESCE(api, ?), updated_at = ? WHERE request_id = ?',
       ),
-      settle: db.prepare<unknown[], { job_id: string | null; api: string | null }>(
+      settle: db.prepare(
         `UPDATE requests SET state = ?, outcome_delivery_id = ?, completed_at = ?, updated_at = ?
-         WHERE request_id = ? AND state = 'pending' RETURNING job_id, api`,
+         WHERE request_id = ? AND state = 'pending'`,
       ),
       byRequestId: db.prepare<{ id: string; watermark: number }, RequestRow>(
         `SELECT ${REQUEST_COLUMNS} FROM requests r WHERE r.request_id = @id`,
@@ -227,6 +233,17 @@ export class SqliteStore implements Store {
       (): IndexPass => {
         const settled: RequestSettledEvent[] = [];
         let duplicates = 0;
+        // Each request's state is read once per pass; the statements below only run when they change something.
+        const requests = new Map<string, RequestCacheEntry>();
+        const requestOf = (row: PendingRow): RequestCacheEntry => {
+          let entry = requests.get(row.request_id) ?? this.#stmt.requestState.get(row.request_id);
+          if (!entry) {
+            this.#stmt.ensureRequest.run(row.request_id, row.received_at, row.received_at);
+            entry = { state: 'pending', jobId: null, api: null };
+          }
+          requests.set(row.request_id, entry);
+          return entry;
+        };
         // Read the watermark inside the write lock: another process may have indexed meanwhile.
         const rows = this.#stmt.pendingPage.all(this.#stmt.watermark.get()!, limit);
         for (const row of rows) {
@@ -240,36 +257,40 @@ export class SqliteStore implements Store {
           // One body in memory at a time, however large the page.
           const parsed = parse(this.#stmt.bodyOf.get(row.delivery_id)!.body);
           const e = parsed.ok ? parsed.envelope : null;
-          this.#stmt.ensureRequest.run(row.request_id, row.received_at, row.received_at);
-          this.#stmt.insertIndex.run({
-            deliveryId: row.delivery_id,
-            requestId: row.request_id,
-            source: row.source,
-            sha: row.body_sha256,
-            receivedAt: row.received_at,
-            parseState: parsed.ok ? 'parsed' : 'unparseable',
-            parseError: parsed.ok ? null : parsed.error,
-            jobId: e?.jobId ?? null,
-            api: e?.api ?? null,
-            status: e?.status ?? null,
-            creationTime: e?.creationTime ?? null,
-            completionTime: e?.completionTime ?? null,
-            expirationTime: e?.expirationTime ?? null,
-          });
+          const request = requestOf(row);
+          this.#stmt.insertIndex.run(
+            row.delivery_id,
+            row.request_id,
+            row.source,
+            row.body_sha256,
+            row.received_at,
+            row.received_at,
+            parsed.ok ? 'parsed' : 'unparseable',
+            parsed.ok ? null : parsed.error,
+            e?.jobId ?? null,
+            e?.api ?? null,
+            e?.status ?? null,
+            e?.creationTime ?? null,
+            e?.completionTime ?? null,
+            e?.expirationTime ?? null,
+          );
           if (!e) continue;
-          this.#stmt.learnFromEnvelope.run({ jobId: e.jobId, api: e.api, now, requestId: row.request_id });
-          if (e.status !== 'Success' && e.status !== 'Fail') continue;
-          const state = e.status === 'Success' ? 'succeeded' : 'failed';
-          const changed = this.#stmt.settle.get(state, row.delivery_id, now, now, row.request_id);
-          if (changed) {
-            settled.push({
-              requestId: row.request_id,
-              jobId: changed.job_id,
-              api: changed.api,
-              state,
-              deliveryId: row.delivery_id,
-            });
+          if ((request.jobId === null && e.jobId !== null) || (request.api === null && e.api !== null)) {
+            this.#stmt.learnFromEnvelope.run(e.jobId, e.api, now, row.request_id);
+            request.jobId ??= e.jobId;
+            request.api ??= e.api;
           }
+          if ((e.status !== 'Success' && e.status !== 'Fail') || request.state !== 'pending') continue;
+          const state = e.status === 'Success' ? 'succeeded' : 'failed';
+          this.#stmt.settle.run(state, row.delivery_id, now, now, row.request_id);
+          request.state = state;
+          settled.push({
+            requestId: row.request_id,
+            jobId: request.jobId,
+            api: request.api,
+            state,
+            deliveryId: row.delivery_id,
+          });
         }
         if (rows.length > 0) this.#stmt.putSetting.run(WATERMARK_KEY, String(rows.at(-1)!.delivery_id));
         return { examined: rows.length, duplicates, settled };
