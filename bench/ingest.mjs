@@ -4,7 +4,7 @@
 //
 // Settings (environment): BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 50).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,17 +32,21 @@ const ENVELOPE = JSON.stringify({
   },
 });
 
-function startTarget(name, args) {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts a target; baselines say `PORT n` on stderr, jobhook prints its banner on stdout. */
+function startTarget(name, args, stdout = 'pipe') {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', stdout, 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout.on('data', (chunk) => {
+    const onData = (chunk) => {
+      if (out.length > 4096) return; // started long ago; ignore the rest of its output
       out += chunk;
       const port = /PORT (\d+)/.exec(out) ?? /receiver\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
       const local = /local API\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
       if (port && (name !== 'jobhook' || local))
         resolve({ child, port: Number(port[1]), localPort: local && Number(local[1]) });
-    });
+    };
+    child.stderr.on('data', onData);
+    child.stdout?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${out}`)));
   });
 }
@@ -86,7 +90,8 @@ const targets = [
   {
     name: 'sample receiver (print only)',
     key: 'sample',
-    args: [here('./targets/sample-print.mjs'), join(work, 'sample.log')],
+    args: [here('./targets/sample-print.mjs')],
+    log: 'sample.log',
   },
   {
     name: 'naive durable (fsync per request)',
@@ -118,11 +123,15 @@ console.log(
 
 const results = {};
 try {
-  for (const target of targets) {
-    const server = await startTarget(target.key, target.args);
+  for (const target of targets.filter(
+    (t) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').includes(t.key),
+  )) {
+    const logFd = target.log ? openSync(join(work, target.log), 'w') : undefined;
+    const server = await startTarget(target.key, target.args, logFd ?? 'pipe');
     const paths = target.key === 'jobhook' ? await mintPaths(server.localPort, 50) : ['/webhooks/bench'];
     const result = await load(server.port, paths);
     server.child.kill('SIGTERM');
+    if (logFd !== undefined) closeSync(logFd);
     const non200 = result.non2xx + result.errors + result.timeouts;
     results[target.key] = {
       rps: result.requests.average,
@@ -135,7 +144,8 @@ try {
     );
   }
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  if (!process.env.BENCH_KEEP) rmSync(work, { recursive: true, force: true });
+  else console.log('kept', work);
 }
 
 const j = results.jobhook;

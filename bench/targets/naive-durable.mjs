@@ -17,4 +17,4 @@ const server = createServer((req, res) => {
     res.end();
   });
 });
-server.listen(0, '127.0.0.1', () => process.stdout.write(`PORT ${server.address().port}\n`));
+server.listen(0, '127.0.0.1', () => process.stderr.write(`PORT ${server.address().port}\n`));
