@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { listenOn } from '../http-listen.js';
 import type { Store } from '../store/store.js';
 import type { RequestKind, RequestState } from '../types.js';
 import { toDeliveryView, type RequestDetailView } from './request-view.js';
@@ -73,15 +74,7 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
 
   return {
     server,
-    listen(port, host) {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve(server.address() as AddressInfo);
-        });
-      });
-    },
+    listen: (port, host) => listenOn(server, port, host),
     close() {
       return new Promise((resolve) => {
         server.close(() => resolve());

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { listenOn } from '../http-listen.js';
 import { verifyCallbackPath, type Keyring } from '../callback/callback-url.js';
 import type { Store } from '../store/store.js';
 import type { IncomingDelivery, RecordedDelivery } from '../types.js';
@@ -118,15 +119,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
 
   return {
     server,
-    listen(port, host) {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve(server.address() as AddressInfo);
-        });
-      });
-    },
+    listen: (port, host) => listenOn(server, port, host),
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
