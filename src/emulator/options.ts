@@ -1,0 +1,135 @@
+/**
+ * Emulator settings, and the per-job overrides a test can send with a job (header `X-Emulator-Faults` or
+ * query parameter `_emulator`, e.g. `drop`, `fail`, `duplicate=3`, `latency=2s`, `delay=500ms`,
+ * `duration=3600`, `large`), so one emulator can reproduce every fault on demand.
+ */
+export interface LatencyRange {
+  minMs: number;
+  maxMs: number;
+}
+
+export interface RedeliveryPolicy {
+  /** Redeliveries after the first attempt (the old guide: up to 5); 0 disables. */
+  retries: number;
+  /** Wait before the first redelivery; doubles after each. */
+  backoffMs: number;
+  /** An attempt with no answer within this counts as failed. */
+  attemptTimeoutMs: number;
+}
+
+export interface RateLimit {
+  /** Requests allowed per window, per client (submits and status reads share it, as the Heavy group does). */
+  limit: number;
+  windowMs: number;
+  /** How long a client is refused after exceeding it; a request during the penalty restarts it. */
+  penaltyMs: number;
+}
+
+export interface EmulatorOptions {
+  /** Seeds every random choice: same seed and inputs, same results. @defaultValue 'jobhook' */
+  seed: string;
+  /** Processing time of a job. @defaultValue 500ms–2s */
+  latency: LatencyRange;
+  /** Share of jobs that end `Fail`. @defaultValue 0 */
+  failRate: number;
+  /** Share of results never delivered (only the status endpoint has them). @defaultValue 0 */
+  dropRate: number;
+  /** Share of results delivered 2–3 times. @defaultValue 0 */
+  duplicateRate: number;
+  /** Extra wait before delivering a result. @defaultValue 0 */
+  deliveryDelayMs: number;
+  /** Hold finished results for this long and deliver them shuffled (0 = in completion order). @defaultValue 0 */
+  reorderWindowMs: number;
+  /** Share of submits answered 503. @defaultValue 0 */
+  unavailableRate: number;
+  /** Off by default for development; `10/min` reproduces the documented Heavy default. */
+  rateLimit: RateLimit | null;
+  redelivery: RedeliveryPolicy;
+  /** Reject a submit without `webhook` (the spec requires it). @defaultValue true */
+  requireWebhook: boolean;
+  /** Check client credentials on the token endpoint; otherwise any well-formed JWT logs in. @defaultValue null */
+  strictClient: { clientId: string; clientSecret: string } | null;
+  /** Job lifetime before the status endpoint answers 404. @defaultValue 7 days */
+  expiryMs: number;
+  /** Access token lifetime. @defaultValue 3600 s */
+  accessTokenTtlS: number;
+}
+
+export const DEFAULT_EMULATOR_OPTIONS: Readonly<EmulatorOptions> = Object.freeze({
+  seed: 'jobhook',
+  latency: { minMs: 500, maxMs: 2000 },
+  failRate: 0,
+  dropRate: 0,
+  duplicateRate: 0,
+  deliveryDelayMs: 0,
+  reorderWindowMs: 0,
+  unavailableRate: 0,
+  rateLimit: null,
+  redelivery: { retries: 5, backoffMs: 2000, attemptTimeoutMs: 10_000 },
+  requireWebhook: true,
+  strictClient: null,
+  expiryMs: 7 * 24 * 3600 * 1000,
+  accessTokenTtlS: 3600,
+});
+
+/** Faults forced on one job; unset fields fall back to the emulator's rates. */
+export interface JobOverrides {
+  drop?: boolean;
+  fail?: boolean;
+  duplicate?: number;
+  latencyMs?: number;
+  delayMs?: number;
+  durationS?: number;
+}
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses `250ms`, `2s`, `5m`, `1h`; a bare number is `defaultUnit`. */
+export function parseDurationMs(text: string, defaultUnit: 'ms' | 's' = 'ms'): number | undefined {
+  const match = DURATION.exec(text.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * UNIT_MS[match[2] ?? defaultUnit]!;
+}
+
+/** Parses `drop;duplicate=3;latency=2s` (`,` or `;` separated). Unknown keys are ignored. */
+export function parseJobOverrides(text: string | undefined | null): JobOverrides {
+  const overrides: JobOverrides = {};
+  if (!text) return overrides;
+  for (const part of text.split(/[;,]/)) {
+    const [key = '', value] = part.trim().split('=');
+    switch (key) {
+      case 'drop':
+        overrides.drop = value !== 'false';
+        break;
+      case 'fail':
+        overrides.fail = value !== 'false';
+        break;
+      case 'duplicate':
+        overrides.duplicate = value ? Math.max(1, Number(value) || 2) : 2;
+        break;
+      case 'latency':
+        overrides.latencyMs = value === undefined ? undefined : parseDurationMs(value);
+        break;
+      case 'delay':
+        overrides.delayMs = value === undefined ? undefined : parseDurationMs(value);
+        break;
+      case 'duration':
+        overrides.durationS = value === undefined ? undefined : (parseDurationMs(value, 's') ?? 0) / 1000;
+        break;
+      case 'large':
+        overrides.durationS = 3600;
+        break;
+    }
+  }
+  return overrides;
+}
+
+/** Parses `10/min`, `20/10s`, `100/h`. */
+export function parseRateLimit(text: string): RateLimit | undefined {
+  const match = /^(\d+)\/(\d*)(ms|s|m|min|h)$/.exec(text.trim());
+  if (!match) return undefined;
+  const unit = match[3] === 'min' ? 'm' : match[3]!;
+  const windowMs = (match[2] ? Number(match[2]) : 1) * UNIT_MS[unit]!;
+  return { limit: Number(match[1]), windowMs, penaltyMs: windowMs };
+}
