@@ -31,7 +31,7 @@ describe('emulator faults', () => {
     expect(await (await h.status(dropped)).json()).toMatchObject({
       jobId: dropped,
       status: 'Success',
-      response: { texts: ['Hello how are you?'] },
+      response: { texts: ['Hello how are you.'] },
     });
   });
 
