@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { normalizePathPrefix } from './callback/callback-url.js';
+import { parseDurationMs, parseRateLimit, type EmulatorOptions } from './emulator/options.js';
 import { JobhookError } from './errors.js';
 
 /**
@@ -22,6 +23,8 @@ export interface Config {
   readonly state: string | null;
   readonly api: string | null;
   readonly limit: number;
+  /** `jobhook emulate`: the settings given on the command line (defaults fill the rest). */
+  readonly emulator: Readonly<Partial<EmulatorOptions>>;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -48,6 +51,19 @@ const OPTIONS = {
   state: { type: 'string', env: undefined, default: undefined },
   api: { type: 'string', env: undefined, default: undefined },
   limit: { type: 'string', env: undefined, default: '50' },
+  latency: { type: 'string', env: undefined, default: undefined },
+  'fail-rate': { type: 'string', env: undefined, default: undefined },
+  'drop-rate': { type: 'string', env: undefined, default: undefined },
+  'duplicate-rate': { type: 'string', env: undefined, default: undefined },
+  'unavailable-rate': { type: 'string', env: undefined, default: undefined },
+  delay: { type: 'string', env: undefined, default: undefined },
+  reorder: { type: 'string', env: undefined, default: undefined },
+  'rate-limit': { type: 'string', env: undefined, default: undefined },
+  retries: { type: 'string', env: undefined, default: undefined },
+  'retry-backoff': { type: 'string', env: undefined, default: undefined },
+  'attempt-timeout': { type: 'string', env: undefined, default: undefined },
+  seed: { type: 'string', env: undefined, default: undefined },
+  'strict-client': { type: 'boolean', env: undefined, default: undefined },
   json: { type: 'boolean', env: undefined, default: undefined },
   help: { type: 'boolean', env: undefined, default: undefined },
   version: { type: 'boolean', env: undefined, default: undefined },
@@ -89,7 +105,13 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
   const publicUrl = pick('public-url');
   const config: Config = {
     host: pick('host')!,
-    port: parsePort('--port', pick('port')!),
+    // The emulator listens where RingCentral's samples expect a local server, not on the receiver's port.
+    port: parsePort(
+      '--port',
+      command === 'emulate'
+        ? ((values.port as string | undefined) ?? env.JOBHOOK_EMULATOR_PORT ?? '8787')
+        : pick('port')!,
+    ),
     localPort: parsePort('--local-port', pick('local-port')!),
     publicUrl: publicUrl === undefined ? null : parsePublicUrl(publicUrl),
     dbPath: pick('db')!,
@@ -100,6 +122,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
     state: pick('state') ?? null,
     api: pick('api') ?? null,
     limit: parseCount('--limit', pick('limit')!),
+    emulator: Object.freeze(parseEmulatorOptions(values, env)),
   };
   return {
     command: command ?? null,
@@ -108,6 +131,79 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
     version: values.version === true,
     config: Object.freeze(config),
   };
+}
+
+function parseEmulatorOptions(
+  values: Partial<Record<OptionName, string | boolean>>,
+  env: NodeJS.ProcessEnv,
+): Partial<EmulatorOptions> {
+  const text = (name: OptionName): string | undefined => values[name] as string | undefined;
+  const rate = (name: OptionName): number | undefined => {
+    const value = text(name);
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!(n >= 0 && n <= 1)) throw invalid(`--${name}`, value, 'a share between 0 and 1, e.g. 0.3');
+    return n;
+  };
+  const duration = (name: OptionName): number | undefined => {
+    const value = text(name);
+    if (value === undefined) return undefined;
+    const ms = parseDurationMs(value);
+    if (ms === undefined) throw invalid(`--${name}`, value, 'a duration such as 250ms, 2s or 5m');
+    return ms;
+  };
+  const options: Partial<EmulatorOptions> = {};
+  const latency = text('latency');
+  if (latency !== undefined) {
+    const [min, max = min] = latency.split('-').map((part) => parseDurationMs(part));
+    if (min === undefined || max === undefined || max < min) {
+      throw invalid('--latency', latency, 'a duration or a range such as 2s or 500ms-5s');
+    }
+    options.latency = { minMs: min, maxMs: max };
+  }
+  const rates = {
+    failRate: 'fail-rate',
+    dropRate: 'drop-rate',
+    duplicateRate: 'duplicate-rate',
+    unavailableRate: 'unavailable-rate',
+  } as const;
+  for (const [key, flag] of Object.entries(rates) as [keyof typeof rates, OptionName][]) {
+    const value = rate(flag);
+    if (value !== undefined) options[key] = value;
+  }
+  const delay = duration('delay');
+  if (delay !== undefined) options.deliveryDelayMs = delay;
+  const reorder = duration('reorder');
+  if (reorder !== undefined) options.reorderWindowMs = reorder;
+  const rateLimit = text('rate-limit');
+  if (rateLimit !== undefined) {
+    const parsed = parseRateLimit(rateLimit);
+    if (!parsed) throw invalid('--rate-limit', rateLimit, 'requests per window such as 10/min or 20/10s');
+    options.rateLimit = parsed;
+  }
+  const retries = text('retries');
+  const backoff = duration('retry-backoff');
+  const timeout = duration('attempt-timeout');
+  if (retries !== undefined || backoff !== undefined || timeout !== undefined) {
+    if (retries !== undefined && !/^\d+$/.test(retries))
+      throw invalid('--retries', retries, 'a count (0 disables redelivery)');
+    options.redelivery = {
+      retries: retries === undefined ? 5 : Number(retries),
+      backoffMs: backoff ?? 2000,
+      attemptTimeoutMs: timeout ?? 10_000,
+    };
+  }
+  const seed = text('seed');
+  if (seed !== undefined) options.seed = seed;
+  if (values['strict-client'] === true) {
+    const clientId = env.RC_CLIENT_ID;
+    const clientSecret = env.RC_CLIENT_SECRET;
+    if (!clientId || !clientSecret) {
+      throw new JobhookError('JH_ERR_INVALID_CONFIG', '--strict-client needs RC_CLIENT_ID and RC_CLIENT_SECRET');
+    }
+    options.strictClient = { clientId, clientSecret };
+  }
+  return options;
 }
 
 function invalid(flag: string, value: string, expected: string): JobhookError {

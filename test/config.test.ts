@@ -47,3 +47,67 @@ describe('configuration', () => {
     }
   });
 });
+
+describe('emulator configuration', () => {
+  it('defaults to port 8787 and parses fault flags', () => {
+    const { config } = parseInvocation(
+      [
+        'emulate',
+        '--latency',
+        '500ms-5s',
+        '--fail-rate',
+        '0.1',
+        '--drop-rate',
+        '0.3',
+        '--duplicate-rate',
+        '0.2',
+        '--reorder',
+        '2s',
+        '--rate-limit',
+        '10/min',
+        '--seed',
+        's1',
+        '--retries',
+        '0',
+      ],
+      {},
+    );
+    expect(config.port).toBe(8787);
+    expect(config.emulator).toEqual({
+      latency: { minMs: 500, maxMs: 5000 },
+      failRate: 0.1,
+      dropRate: 0.3,
+      duplicateRate: 0.2,
+      reorderWindowMs: 2000,
+      rateLimit: { limit: 10, windowMs: 60_000, penaltyMs: 60_000 },
+      seed: 's1',
+      redelivery: { retries: 0, backoffMs: 2000, attemptTimeoutMs: 10_000 },
+    });
+    expect(parseInvocation(['emulate', '--rate-limit', '20/10s'], {}).config.emulator.rateLimit).toEqual({
+      limit: 20,
+      windowMs: 10_000,
+      penaltyMs: 10_000,
+    });
+  });
+
+  it('rejects bad fault flags and needs credentials for strict mode', () => {
+    for (const argv of [
+      ['--fail-rate', '2'],
+      ['--latency', '5s-1s'],
+      ['--rate-limit', 'lots'],
+      ['--retries', '-1'],
+      ['--strict-client'],
+    ]) {
+      expect(() => parseInvocation(['emulate', ...argv], {}), argv.join(' ')).toThrow(
+        expect.objectContaining({ code: 'JH_ERR_INVALID_CONFIG' }),
+      );
+    }
+    expect(
+      parseInvocation(['emulate', '--strict-client'], { RC_CLIENT_ID: 'a', RC_CLIENT_SECRET: 'b' }).config.emulator
+        .strictClient,
+    ).toEqual({
+      clientId: 'a',
+      clientSecret: 'b',
+    });
+  });
+});

@@ -9,6 +9,7 @@ Commands:
   requests               list requests, newest first
   show <requestId|jobId> show a request with its deliveries and parsed envelopes
   rotate-secret          add a new callback secret; URLs minted with older ones keep working
+  emulate                run a local emulator of the RingCentral AI API (default port 8787)
 
 Options (flag > environment variable > default):
   --host <addr>          receiver interface          JOBHOOK_HOST         127.0.0.1
@@ -24,6 +25,23 @@ Options (flag > environment variable > default):
   --api <path>           requests: only this API path
   --limit <n>            requests: at most n rows (default 50)
   --json                 print JSON instead of text
+
+Emulator options (jobhook emulate):
+  --port <n>             emulator port (0 = any)     JOBHOOK_EMULATOR_PORT 8787
+  --latency <d|d-d>      processing time, e.g. 2s or 500ms-5s               500ms-2s
+  --fail-rate <0..1>     share of jobs that end Fail                        0
+  --drop-rate <0..1>     share of results never delivered (status only)     0
+  --duplicate-rate <0..1> share of results delivered 2-3 times              0
+  --unavailable-rate <0..1> share of submits answered 503                   0
+  --delay <d>            extra wait before each delivery                    0
+  --reorder <d>          hold results this long, deliver them shuffled      off
+  --rate-limit <n/w>     Heavy group limit shared by submits and status
+                         reads, e.g. 10/min (the documented default)        off
+  --retries <n>          redeliveries after a non-200 or timeout (0 = none) 5
+  --retry-backoff <d>    first redelivery delay, doubling                   2s
+  --attempt-timeout <d>  a delivery attempt with no answer fails after     10s
+  --seed <text>          seeds every random choice                          jobhook
+  --strict-client        check RC_CLIENT_ID/RC_CLIENT_SECRET at login       off
   -h, --help             this help
   --version              print the version
 `;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseInvocation } from '../config.js';
 import { isJobhookError } from '../errors.js';
 import { mintCommand, requestsCommand, rotateSecretCommand, showCommand } from './commands.js';
+import { emulate } from './emulate.js';
 import { HELP } from './help.js';
 import { serve } from './serve.js';
 
@@ -21,6 +22,9 @@ async function main(argv: string[]): Promise<number> {
   switch (invocation.command) {
     case 'serve':
       await serve(config);
+      return -1; // keeps running until a signal
+    case 'emulate':
+      await emulate(config);
       return -1; // keeps running until a signal
     case 'mint':
       await mintCommand(config, process.stdout);

@@ -30,7 +30,14 @@ export const REVOKE_PATH = '/restapi/oauth/revoke';
 
 /** Enumerations the API documents (reference §3). */
 export const ENCODINGS = ['Mpeg', 'Mp4', 'Wav', 'Webm', 'Webp', 'Aac', 'Avi', 'Ogg'] as const;
-export const AUDIO_TYPES = ['CallCenter', 'Meeting', 'EarningsCalls', 'Interview', 'PressConference', 'Voicemail'] as const;
+export const AUDIO_TYPES = [
+  'CallCenter',
+  'Meeting',
+  'EarningsCalls',
+  'Interview',
+  'PressConference',
+  'Voicemail',
+] as const;
 export const INSIGHTS = [
   'All',
   'KeyPhrases',

@@ -13,6 +13,7 @@ export interface PlatformErrorBody extends PlatformErrorItem {
 }
 
 export function platformError(errorCode: string, message: string, parameterName?: string): PlatformErrorBody {
-  const item: PlatformErrorItem = parameterName === undefined ? { errorCode, message } : { errorCode, message, parameterName };
+  const item: PlatformErrorItem =
+    parameterName === undefined ? { errorCode, message } : { errorCode, message, parameterName };
   return { ...item, errors: [item] };
 }

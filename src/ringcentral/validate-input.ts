@@ -104,9 +104,17 @@ function checkStringArray(input: Record<string, unknown>, name: string, required
   return null;
 }
 
-function checkEnumArray(input: Record<string, unknown>, name: string, allowed: readonly string[]): PlatformErrorItem | null {
+function checkEnumArray(
+  input: Record<string, unknown>,
+  name: string,
+  allowed: readonly string[],
+): PlatformErrorItem | null {
   const value = input[name];
-  if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string' && allowed.includes(v))) {
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    !value.every((v) => typeof v === 'string' && allowed.includes(v))
+  ) {
     return invalid(name, `It should be a non-empty list of ${allowed.join(', ')}`);
   }
   return null;
