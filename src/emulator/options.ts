@@ -1,7 +1,7 @@
 /**
  * Emulator settings, and the per-job overrides a test can send with a job (header `X-Emulator-Faults` or
- * query parameter `_emulator`, e.g. `drop`, `fail`, `duplicate=3`, `latency=2s`, `delay=500ms`,
- * `duration=3600`, `large`), so one emulator can reproduce every fault on demand.
+ * query parameter `_emulator`, e.g. `drop`, `fail`, `unavailable`, `duplicate=3`, `latency=2s`,
+ * `delay=500ms`, `duration=3600`, `large`), so one emulator can reproduce every fault on demand.
  */
 export interface LatencyRange {
   minMs: number;
@@ -76,6 +76,8 @@ export const DEFAULT_EMULATOR_OPTIONS: Readonly<EmulatorOptions> = Object.freeze
 export interface JobOverrides {
   drop?: boolean;
   fail?: boolean;
+  /** Answer this submit 503 (no job is created). */
+  unavailable?: boolean;
   duplicate?: number;
   latencyMs?: number;
   delayMs?: number;
@@ -104,6 +106,9 @@ export function parseJobOverrides(text: string | undefined | null): JobOverrides
         break;
       case 'fail':
         overrides.fail = value !== 'false';
+        break;
+      case 'unavailable':
+        overrides.unavailable = value !== 'false';
         break;
       case 'duplicate':
         overrides.duplicate = value ? Math.max(1, Number(value) || 2) : 2;

@@ -126,7 +126,10 @@ export function createEmulator(config: Partial<EmulatorOptions> = {}, logger?: L
     if (api) {
       const admitted = admit(req, res);
       if (!admitted) return;
-      if (options.unavailableRate > 0 && Math.random() < options.unavailableRate) {
+      const overrides = parseJobOverrides(
+        (req.headers['x-emulator-faults'] as string | undefined) ?? url.searchParams.get('_emulator'),
+      );
+      if (overrides.unavailable ?? (options.unavailableRate > 0 && Math.random() < options.unavailableRate)) {
         return send(res, 503, platformError('CMN-201', 'Service temporarily unavailable'), {
           ...admitted.headers,
           'retry-after': '1',
@@ -165,9 +168,6 @@ export function createEmulator(config: Partial<EmulatorOptions> = {}, logger?: L
           platformError(problem.errorCode, problem.message, problem.parameterName),
           admitted.headers,
         );
-      const overrides = parseJobOverrides(
-        (req.headers['x-emulator-faults'] as string | undefined) ?? url.searchParams.get('_emulator'),
-      );
       const job = engine.submit(api, body as Record<string, unknown>, webhook, overrides);
       logger?.debug({ jobId: job.jobId, api }, 'job submitted');
       return send(res, 202, { jobId: job.jobId }, admitted.headers);

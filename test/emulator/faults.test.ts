@@ -161,3 +161,16 @@ describe('emulator faults', () => {
     expect(delivered).toEqual(new Set(ids));
   });
 });
+
+describe('emulator per-job overrides and expiry', () => {
+  it('answers 503 to one submit flagged unavailable, and 404 once a job has expired', async () => {
+    h = await startEmulator({ expiryMs: 150 });
+    sink = await startWebhookSink();
+    const refused = await h.submit(PUNCTUATE, body, `?webhook=${sink.url}&_emulator=unavailable`);
+    expect(refused.status).toBe(503);
+    const jobId = await submit();
+    expect((await h.status(jobId)).status).toBe(200);
+    await sleep(200);
+    expect((await h.status(jobId)).status).toBe(404);
+  });
+});
