@@ -50,7 +50,10 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     try {
       return await store.recordDeliveries(batch);
     } catch (error) {
-      logger?.error({ err: error, deliveries: batch.length }, 'store could not commit deliveries; answering 503');
+      logger?.error(
+        { err: error, deliveries: batch.length, requestIds: batch.slice(0, 20).map((d) => d.requestId) },
+        'store could not commit deliveries; answering 503',
+      );
       throw error;
     }
   });
@@ -66,10 +69,22 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     if (requestId === null) return reject(req, res, 404);
 
     const declared = req.headers['content-length'];
-    if (declared !== undefined && Number(declared) > maxBodyBytes) return reject(req, res, 413);
-    const read = await readBody(req, maxBodyBytes);
-    if (read.kind === 'aborted') return;
-    if (read.kind === 'too-large') return reject(req, res, 413);
+    const read =
+      declared !== undefined && Number(declared) > maxBodyBytes
+        ? ({ kind: 'too-large' } as const)
+        : await readBody(req, maxBodyBytes);
+    if (read.kind === 'aborted') {
+      logger?.warn({ requestId }, 'delivery aborted by the sender before its body was complete');
+      return;
+    }
+    if (read.kind === 'too-large') {
+      // A result lost to the limit deserves attention: the sender will retry and be refused again.
+      logger?.warn(
+        { requestId, declaredBytes: declared ?? null, maxBodyBytes },
+        'delivery over --max-body refused with 413',
+      );
+      return reject(req, res, 413);
+    }
 
     const validationToken = req.headers['validation-token'];
     if (read.body.length === 0 && typeof validationToken === 'string') {
