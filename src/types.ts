@@ -17,6 +17,13 @@ export type RequestKind = 'job' | 'subscription';
  */
 export type RequestState = 'pending' | 'succeeded' | 'failed' | 'expired';
 
+/**
+ * Submission states of a job request: `minted` (URL handed out, not yet sent), `submitting` (being
+ * POSTed), `accepted` (202 with a jobId), `rejected` (the API refused it; see `submitError`), `unknown`
+ * (the process stopped mid-submission: a webhook may still settle it; jobhook never resubmits it).
+ */
+export type SubmitState = 'minted' | 'submitting' | 'accepted' | 'rejected' | 'unknown';
+
 /** Where a delivery came from. */
 export type DeliverySource = 'webhook' | 'status-poll';
 
@@ -47,6 +54,11 @@ export interface RequestRecord {
   completedAt: string | null;
   /** Every receipt, duplicates included. */
   deliveryCount: number;
+  submitState: SubmitState;
+  submitError: string | null;
+  /** Status-endpoint reads made for this request by reconciliation. */
+  checkCount: number;
+  nextCheckAt: string | null;
 }
 
 /** The fields of the result envelope that are indexed; the full body stays in `body`. */

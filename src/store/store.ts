@@ -8,6 +8,7 @@ import type {
   RequestRecord,
   RequestSettledEvent,
   RequestState,
+  SubmitState,
 } from '../types.js';
 
 /**
@@ -39,12 +40,30 @@ export interface Store {
    */
   indexDeliveries(parse: (body: Buffer) => EnvelopeParseResult, limit?: number): Promise<IndexPass>;
 
+  /** Records the progress of a job's submission; a jobId the request already learned is kept. */
+  updateSubmission(requestId: string, update: { state: SubmitState; jobId?: string; error?: string }): Promise<void>;
+  /** Marks submissions that a stopped process left `submitting` as `unknown`; returns their request IDs. */
+  markInterruptedSubmissions(): Promise<string[]>;
+  /**
+   * Pending requests with a jobId whose status check is due: `next_check_at` passed, or never checked and
+   * older than `firstCheckAfterMs`. Oldest due first.
+   */
+  listDueForCheck(nowMs: number, firstCheckAfterMs: number, limit: number): Promise<RequestRecord[]>;
+  /** Records a status check that found no result yet, and when to look again. */
+  scheduleCheck(requestId: string, nextCheckAtMs: number): Promise<void>;
+  /** Settles a pending request as `expired` (the job can no longer be read back). False if not pending. */
+  markExpired(requestId: string): Promise<boolean>;
+  getDelivery(deliveryId: number): Promise<DeliveryRecord | undefined>;
+
   /** Looks a request up by request ID or by jobId. */
   findRequest(requestIdOrJobId: string): Promise<RequestRecord | undefined>;
   listRequests(query?: RequestQuery): Promise<RequestRecord[]>;
   listDeliveries(requestId: string): Promise<DeliveryRecord[]>;
 
-  /** Subscribes to terminal transitions; returns the unsubscribe function. */
+  /**
+   * Subscribes to terminal transitions, including those committed by other processes sharing the
+   * database (noticed within `watchIntervalMs` of the store); returns the unsubscribe function.
+   */
   onSettled(listener: (event: RequestSettledEvent) => void): () => void;
 
   close(): Promise<void>;

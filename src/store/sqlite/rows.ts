@@ -5,6 +5,7 @@ import type {
   RequestKind,
   RequestRecord,
   RequestState,
+  SubmitState,
 } from '../../types.js';
 
 /** Column shapes of the SQLite tables and their mapping to domain records (timestamps: ms → ISO-8601). */
@@ -21,6 +22,10 @@ export interface RequestRow {
   updated_at: number;
   completed_at: number | null;
   delivery_count: number;
+  submit_state: SubmitState;
+  submit_error: string | null;
+  check_count: number;
+  next_check_at: number | null;
 }
 
 export interface DeliveryRow {
@@ -59,6 +64,10 @@ export function toRequestRecord(row: RequestRow): RequestRecord {
     updatedAt: iso(row.updated_at),
     completedAt: row.completed_at === null ? null : iso(row.completed_at),
     deliveryCount: row.delivery_count,
+    submitState: row.submit_state,
+    submitError: row.submit_error,
+    checkCount: row.check_count,
+    nextCheckAt: row.next_check_at === null ? null : iso(row.next_check_at),
   };
 }
 

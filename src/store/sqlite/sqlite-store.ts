@@ -11,6 +11,7 @@ import type {
   RequestRecord,
   RequestSettledEvent,
   RequestState,
+  SubmitState,
 } from '../../types.js';
 import type { NewRequest, RequestQuery, Store } from '../store.js';
 import { migrate } from './migrate.js';
@@ -25,10 +26,16 @@ export interface SqliteStoreOptions {
    * @defaultValue 1000
    */
   busyTimeoutMs?: number;
+  /**
+   * How often the store looks for settlements committed by other processes while someone listens.
+   * @defaultValue 200
+   */
+  watchIntervalMs?: number;
 }
 
 const SECRETS_KEY = 'callback_secrets';
 const WATERMARK_KEY = 'indexed_through';
+const SETTLED_SEQ_KEY = 'settled_seq';
 const DEFAULT_INDEX_LIMIT = 1000;
 
 /** Receipts above the watermark, not yet indexed: visible at once as `pending`, each with count 1. */
@@ -70,6 +77,11 @@ export class SqliteStore implements Store {
   readonly #events = new EventEmitter<{ settled: [RequestSettledEvent] }>();
   readonly #stmt;
   #closed = false;
+  /** Highest `settled_seq` already emitted by this store. */
+  #emittedSeq = 0;
+  #dataVersion = 0;
+  #watch: NodeJS.Timeout | null = null;
+  readonly #watchIntervalMs: number;
 
   constructor(options: SqliteStoreOptions) {
     try {
@@ -84,6 +96,7 @@ export class SqliteStore implements Store {
       });
     }
     const db = this.#db;
+    this.#watchIntervalMs = options.watchIntervalMs ?? 200;
     const watermark = `SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = '${WATERMARK_KEY}'), 0)`;
     this.#stmt = {
       getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
@@ -127,8 +140,37 @@ export class SqliteStore implements Store {
         'UPDATE requests SET job_id = COALESCE(job_id, ?), api = COALESCE(api, ?), updated_at = ? WHERE request_id = ?',
       ),
       settle: db.prepare(
-        `UPDATE requests SET state = ?, outcome_delivery_id = ?, completed_at = ?, updated_at = ?
+        `UPDATE requests SET state = ?, outcome_delivery_id = ?, completed_at = ?, updated_at = ?, settled_seq = ?
          WHERE request_id = ? AND state = 'pending'`,
+      ),
+      settledSince: db.prepare<
+        [number],
+        {
+          request_id: string;
+          job_id: string | null;
+          api: string | null;
+          state: RequestState;
+          outcome_delivery_id: number | null;
+          settled_seq: number;
+        }
+      >(
+        `SELECT request_id, job_id, api, state, outcome_delivery_id, settled_seq FROM requests
+         WHERE settled_seq > ? ORDER BY settled_seq`,
+      ),
+      maxSettledSeq: db.prepare<[], number>('SELECT COALESCE(MAX(settled_seq), 0) FROM requests').pluck(),
+      updateSubmission: db.prepare(
+        `UPDATE requests SET submit_state = ?, job_id = COALESCE(job_id, ?), submit_error = ?, updated_at = ?
+         WHERE request_id = ?`,
+      ),
+      interrupted: db.prepare<[number], { request_id: string }>(
+        `UPDATE requests SET submit_state = 'unknown', updated_at = ? WHERE submit_state = 'submitting'
+         RETURNING request_id`,
+      ),
+      scheduleCheck: db.prepare(
+        'UPDATE requests SET next_check_at = ?, check_count = check_count + 1, updated_at = ? WHERE request_id = ?',
+      ),
+      deliveryById: db.prepare<{ id: number; watermark: number }, DeliveryRow>(
+        `${INDEXED_DELIVERIES} WHERE i.delivery_id = @id UNION ALL ${PENDING_DELIVERIES} AND d.delivery_id = @id`,
       ),
       byRequestId: db.prepare<{ id: string; watermark: number }, RequestRow>(
         `SELECT ${REQUEST_COLUMNS} FROM requests r WHERE r.request_id = @id`,
@@ -143,6 +185,9 @@ export class SqliteStore implements Store {
       ),
       watermark: db.prepare<[], number>(watermark).pluck(),
     };
+    // Settlements made before this store opened are history, not events.
+    this.#emittedSeq = this.#stmt.maxSettledSeq.get()!;
+    this.#dataVersion = db.pragma('data_version', { simple: true }) as number;
   }
 
   #open(): Database.Database {
@@ -282,7 +327,7 @@ export class SqliteStore implements Store {
           }
           if ((e.status !== 'Success' && e.status !== 'Fail') || request.state !== 'pending') continue;
           const state = e.status === 'Success' ? 'succeeded' : 'failed';
-          this.#stmt.settle.run(state, row.delivery_id, now, now, row.request_id);
+          this.#stmt.settle.run(state, row.delivery_id, now, now, this.#nextSettledSeq(), row.request_id);
           request.state = state;
           settled.push({
             requestId: row.request_id,
@@ -297,8 +342,92 @@ export class SqliteStore implements Store {
       },
       { fsync: false },
     );
-    for (const event of pass.settled) this.#events.emit('settled', event);
+    if (pass.settled.length > 0) this.#emitSettled();
     return pass;
+  }
+
+  /** Takes the next settlement number; only inside a write transaction. */
+  #nextSettledSeq(): number {
+    const current = Number(this.#stmt.getSetting.get(SETTLED_SEQ_KEY)?.value ?? 0);
+    this.#stmt.putSetting.run(SETTLED_SEQ_KEY, String(current + 1));
+    return current + 1;
+  }
+
+  /** Emits every settlement committed (by any process) since the last one emitted, in order. */
+  #emitSettled(): void {
+    if (this.#closed) return;
+    for (const row of this.#stmt.settledSince.all(this.#emittedSeq)) {
+      this.#emittedSeq = row.settled_seq;
+      if (row.state === 'pending') continue;
+      this.#events.emit('settled', {
+        requestId: row.request_id,
+        jobId: row.job_id,
+        api: row.api,
+        state: row.state,
+        deliveryId: row.outcome_delivery_id,
+      });
+    }
+  }
+
+  /** While someone listens: notice other processes' commits (`data_version` changes) and emit theirs. */
+  #checkForeignCommits(): void {
+    if (this.#closed) return;
+    const version = this.#db.pragma('data_version', { simple: true }) as number;
+    if (version === this.#dataVersion) return;
+    this.#dataVersion = version;
+    this.#emitSettled();
+  }
+
+  async updateSubmission(
+    requestId: string,
+    update: { state: SubmitState; jobId?: string; error?: string },
+  ): Promise<void> {
+    this.#write('record the submission', () => {
+      this.#stmt.updateSubmission.run(update.state, update.jobId ?? null, update.error ?? null, Date.now(), requestId);
+    });
+  }
+
+  async markInterruptedSubmissions(): Promise<string[]> {
+    return this.#write('mark interrupted submissions', () =>
+      this.#stmt.interrupted.all(Date.now()).map((r) => r.request_id),
+    );
+  }
+
+  async listDueForCheck(nowMs: number, firstCheckAfterMs: number, limit: number): Promise<RequestRecord[]> {
+    const sql = `SELECT ${REQUEST_COLUMNS} FROM requests r
+      WHERE r.state = 'pending' AND r.job_id IS NOT NULL
+        AND COALESCE(r.next_check_at, r.created_at + @delay) <= @now
+      ORDER BY COALESCE(r.next_check_at, r.created_at + @delay) LIMIT @limit`;
+    return this.#read((watermark) =>
+      this.#db
+        .prepare<Record<string, unknown>, RequestRow>(sql)
+        .all({ delay: firstCheckAfterMs, now: nowMs, limit, watermark })
+        .map(toRequestRecord),
+    );
+  }
+
+  async scheduleCheck(requestId: string, nextCheckAtMs: number): Promise<void> {
+    this.#write('schedule a status check', () => {
+      this.#stmt.scheduleCheck.run(nextCheckAtMs, Date.now(), requestId);
+    });
+  }
+
+  async markExpired(requestId: string): Promise<boolean> {
+    const now = Date.now();
+    const changed = this.#write('mark the request expired', () => {
+      const pending = this.#stmt.requestState.get(requestId)?.state === 'pending';
+      if (pending) this.#stmt.settle.run('expired', null, now, now, this.#nextSettledSeq(), requestId);
+      return pending;
+    });
+    if (changed) this.#emitSettled();
+    return changed;
+  }
+
+  async getDelivery(deliveryId: number): Promise<DeliveryRecord | undefined> {
+    return this.#read((watermark) => {
+      const row = this.#stmt.deliveryById.get({ id: deliveryId, watermark });
+      return row ? toDeliveryRecord(row) : undefined;
+    });
   }
 
   async findRequest(requestIdOrJobId: string): Promise<RequestRecord | undefined> {
@@ -329,12 +458,23 @@ export class SqliteStore implements Store {
 
   onSettled(listener: (event: RequestSettledEvent) => void): () => void {
     this.#events.on('settled', listener);
-    return () => this.#events.off('settled', listener);
+    if (!this.#watch) {
+      this.#watch = setInterval(() => this.#checkForeignCommits(), this.#watchIntervalMs);
+      this.#watch.unref();
+    }
+    return () => {
+      this.#events.off('settled', listener);
+      if (this.#events.listenerCount('settled') === 0 && this.#watch) {
+        clearInterval(this.#watch);
+        this.#watch = null;
+      }
+    };
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#watch) clearInterval(this.#watch);
     this.#db.close();
   }
 }

@@ -17,6 +17,17 @@ CREATE TABLE requests (
   state               TEXT NOT NULL DEFAULT 'pending'
                       CHECK (state IN ('pending', 'succeeded', 'failed', 'expired')),
   outcome_delivery_id INTEGER,
+  -- Submission of a job (write-ahead): minted → submitting → accepted | rejected; a crash while
+  -- submitting leaves `unknown`, settled by a webhook or by the user, never by resubmitting.
+  submit_state        TEXT NOT NULL DEFAULT 'minted'
+                      CHECK (submit_state IN ('minted', 'submitting', 'accepted', 'rejected', 'unknown')),
+  submit_error        TEXT,
+  -- Order in which requests left `pending`, from the `settled_seq` setting: lets every process that
+  -- shares the database wake its awaiters for settlements made by the others.
+  settled_seq         INTEGER,
+  -- Reconciliation through the status endpoint: when to look next, and how often it was looked at.
+  next_check_at       INTEGER,
+  check_count         INTEGER NOT NULL DEFAULT 0,
   created_at          INTEGER NOT NULL,
   updated_at          INTEGER NOT NULL,
   completed_at        INTEGER
@@ -25,6 +36,8 @@ CREATE TABLE requests (
 CREATE INDEX requests_job_id ON requests (job_id) WHERE job_id IS NOT NULL;
 CREATE INDEX requests_created_at ON requests (created_at);
 CREATE INDEX requests_pending ON requests (state, created_at) WHERE state = 'pending';
+CREATE INDEX requests_settled_seq ON requests (settled_seq) WHERE settled_seq IS NOT NULL;
+CREATE INDEX requests_due ON requests (next_check_at) WHERE state = 'pending' AND job_id IS NOT NULL;
 
 -- Every receipt, appended by the receiver's group commit before it answers 200. Append-only on the hot
 -- path (no secondary index to update), so a commit writes few pages. The indexer (after the ack) folds
