@@ -9,6 +9,11 @@ export const ERROR_CODES = [
   'JH_ERR_STORE_UNAVAILABLE',
   'JH_ERR_STORE_CLOSED',
   'JH_ERR_MIGRATION_FAILED',
+  'JH_ERR_API_REJECTED',
+  'JH_ERR_SUBMIT_FAILED',
+  'JH_ERR_JOB_FAILED',
+  'JH_ERR_JOB_EXPIRED',
+  'JH_ERR_TIMEOUT',
 ] as const;
 
 export type JobhookErrorCode = (typeof ERROR_CODES)[number];
@@ -25,4 +30,50 @@ export class JobhookError extends Error {
 
 export function isJobhookError(value: unknown, code?: JobhookErrorCode): value is JobhookError {
   return value instanceof JobhookError && (code === undefined || value.code === code);
+}
+
+/** The API answered a request with an error (a 4xx other than 429): the platform's `errorCode` and message. */
+export class ApiRejectedError extends JobhookError {
+  readonly status: number;
+  /** The platform's code, e.g. `CAI-101`; null when the body had none. */
+  readonly errorCode: string | null;
+  readonly parameterName: string | null;
+  readonly body: unknown;
+
+  constructor(status: number, body: unknown) {
+    const first = firstPlatformError(body);
+    super(
+      'JH_ERR_API_REJECTED',
+      `the API answered ${status}${first?.errorCode ? ` ${first.errorCode}` : ''}: ${first?.message ?? 'no message'}`,
+    );
+    this.status = status;
+    this.errorCode = first?.errorCode ?? null;
+    this.parameterName = first?.parameterName ?? null;
+    this.body = body;
+  }
+}
+
+function firstPlatformError(body: unknown): { errorCode?: string; message?: string; parameterName?: string } | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const record = body as { errors?: unknown; errorCode?: unknown; message?: unknown; error_description?: unknown };
+  const first: unknown = Array.isArray(record.errors) ? record.errors[0] : record;
+  if (typeof first !== 'object' || first === null) return null;
+  const item = first as Record<string, unknown>;
+  const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+  return {
+    errorCode: text(item.errorCode),
+    message: text(item.message) ?? text(record.error_description),
+    parameterName: text(item.parameterName),
+  };
+}
+
+/** A job ended `Fail`; `envelope` is the terminal envelope as delivered. */
+export class JobFailedError extends JobhookError {
+  readonly envelope: Record<string, unknown>;
+
+  constructor(requestId: string, envelope: Record<string, unknown>) {
+    const first = firstPlatformError(envelope.response);
+    super('JH_ERR_JOB_FAILED', `job of request ${requestId} failed${first?.message ? `: ${first.message}` : ''}`);
+    this.envelope = envelope;
+  }
 }

@@ -1,0 +1,97 @@
+import { JobFailedError, JobhookError } from '../errors.js';
+import type { Store } from '../store/store.js';
+import type { RequestRecord } from '../types.js';
+import type { Waiters } from './waiters.js';
+
+export interface ResultOptions {
+  /** Give up waiting after this long (the job goes on; a later `result()` still resolves). No limit when omitted. */
+  timeoutMs?: number;
+}
+
+/**
+ * A handle on one submitted job, valid across restarts: everything it knows comes from the store.
+ *
+ * @example
+ * const job = await jobhook.speechToText({ contentUri, encoding: 'Mpeg' });
+ * const { transcript } = await job.result({ timeoutMs: 10 * 60_000 });
+ */
+export class Job<TResult = unknown> {
+  readonly requestId: string;
+  readonly jobId: string | null;
+  readonly api: string | null;
+  readonly #store: Store;
+  readonly #waiters: Waiters;
+
+  constructor(record: RequestRecord, store: Store, waiters: Waiters) {
+    this.requestId = record.requestId;
+    this.jobId = record.jobId;
+    this.api = record.api;
+    this.#store = store;
+    this.#waiters = waiters;
+  }
+
+  /** The request as stored now (state, jobId, delivery count, submission state). */
+  async record(): Promise<RequestRecord> {
+    return (await this.#store.findRequest(this.requestId))!;
+  }
+
+  /**
+   * Resolves with the `response` of the first `Success` envelope; rejects with `JobFailedError` on `Fail`,
+   * `JH_ERR_JOB_EXPIRED` when the job can no longer be read back, `JH_ERR_TIMEOUT` after `timeoutMs`.
+   * The waiter is registered before the store is read, so a result landing meanwhile is not missed.
+   */
+  result(options: ResultOptions = {}): Promise<TResult> {
+    return new Promise<TResult>((resolve, reject) => {
+      let finished = false;
+      const finish = (settle: () => void): void => {
+        if (finished) return;
+        finished = true;
+        stopWaiting();
+        if (timer) clearTimeout(timer);
+        settle();
+      };
+      const check = (): void => {
+        this.#outcome().then(
+          (outcome) => {
+            if (outcome) finish(() => (outcome.ok ? resolve(outcome.value) : reject(outcome.error)));
+          },
+          (error: unknown) => finish(() => reject(error instanceof Error ? error : new Error(String(error)))),
+        );
+      };
+      const stopWaiting = this.#waiters.add(this.requestId, check);
+      const timer =
+        options.timeoutMs === undefined
+          ? null
+          : setTimeout(
+              () =>
+                finish(() =>
+                  reject(
+                    new JobhookError(
+                      'JH_ERR_TIMEOUT',
+                      `no result for request ${this.requestId} within ${options.timeoutMs} ms; the job goes on`,
+                    ),
+                  ),
+                ),
+              options.timeoutMs,
+            );
+      check();
+    });
+  }
+
+  /** The settled outcome from the store, or null while pending. */
+  async #outcome(): Promise<{ ok: true; value: TResult } | { ok: false; error: Error } | null> {
+    const record = await this.#store.findRequest(this.requestId);
+    if (!record) return { ok: false, error: new JobhookError('JH_ERR_NOT_FOUND', `no request ${this.requestId}`) };
+    if (record.state === 'pending') return null;
+    if (record.state === 'expired') {
+      return {
+        ok: false,
+        error: new JobhookError('JH_ERR_JOB_EXPIRED', `job of request ${this.requestId} expired without a result`),
+      };
+    }
+    const delivery = await this.#store.getDelivery(record.outcomeDeliveryId!);
+    const envelope = JSON.parse(delivery!.body.toString('utf8')) as Record<string, unknown>;
+    if (record.state === 'failed') return { ok: false, error: new JobFailedError(this.requestId, envelope) };
+    return { ok: true, value: envelope.response as TResult };
+  }
+}

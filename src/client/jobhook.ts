@@ -1,0 +1,211 @@
+import type { Logger } from 'pino';
+import { createKeyring, generateSecret, normalizePathPrefix, type Keyring } from '../callback/callback-url.js';
+import { ApiRejectedError, JobhookError } from '../errors.js';
+import { createReconciler, type ReconcileReport, type Reconciler } from '../reconcile/reconciler.js';
+import { ASYNC_APIS, ASYNC_API_PATHS } from '../ringcentral/apis.js';
+import {
+  createPlatform,
+  PlatformNetworkError,
+  type Platform,
+  type PlatformAnswer,
+  type PlatformCredentials,
+} from '../ringcentral/platform.js';
+import type * as S from '../ringcentral/schemas.js';
+import type { Store } from '../store/store.js';
+import { Job } from './job.js';
+import { createMinter, type Mint } from './minter.js';
+import { RateGate } from './rate-gate.js';
+import { Waiters } from './waiters.js';
+
+export interface JobhookOptions {
+  store: Store;
+  /** Base URL at which RingCentral reaches your receiver (`jobhook serve`), e.g. a tunnel's URL. */
+  publicUrl: string;
+  /** @defaultValue '/webhooks' */
+  pathPrefix?: string;
+  /** Platform credentials; each missing field falls back to RC_SERVER_URL, RC_CLIENT_ID, RC_CLIENT_SECRET, RC_JWT. */
+  ringcentral?: Partial<PlatformCredentials>;
+  /** A ready platform (tests, or a custom SDK setup); replaces `ringcentral`. */
+  platform?: Platform;
+  /** Submission retries on 5xx, 429 and network errors. @defaultValue 5 */
+  maxSubmitAttempts?: number;
+  /** First retry delay, doubled per attempt, with ±50 % jitter. @defaultValue 2000 */
+  retryBaseMs?: number;
+  /** Calls in flight at once within the Heavy group. @defaultValue 2 */
+  maxInFlight?: number;
+  /** Reconciliation's first look at a job without a result. @defaultValue 5 minutes */
+  reconcileAfterMs?: number;
+  logger?: Logger;
+}
+
+export interface Jobhook {
+  speechToText(input: S.SpeechToTextInput): Promise<Job<S.SpeechToTextResult>>;
+  speakerDiarize(input: S.AudioInput): Promise<Job<S.SpeakerDiarizeResult>>;
+  speakerIdentify(input: S.SpeakerIdentifyInput): Promise<Job<S.SpeakerIdentifyResult>>;
+  analyzeInteraction(input: S.AnalyzeInteractionInput): Promise<Job<S.AnalyzeInteractionResult>>;
+  punctuate(input: S.PunctuateInput): Promise<Job<S.PunctuateResult>>;
+  summarize(input: S.SummarizeInput): Promise<Job<S.SummarizeResult>>;
+  recognizeEmotion(input: S.AudioInput): Promise<Job<S.RecognizeEmotionResult>>;
+  /** Any async endpoint by path, e.g. `/ai/audio/v1/async/speech-to-text`. */
+  submit<T = unknown>(apiPath: string, body: unknown): Promise<Job<T>>;
+  /** The handle of an earlier job, by request ID or jobId (after a restart too). */
+  job<T = unknown>(requestIdOrJobId: string): Promise<Job<T>>;
+  /** One reconciliation pass (see `createReconciler`). */
+  reconcile(options?: { olderThanMs?: number }): Promise<ReconcileReport>;
+  readonly reconciler: Reconciler;
+  /** Calls waiting for the rate gate, and in flight. */
+  readonly stats: { queued: number; inFlight: number; waiting: number };
+  /** Revokes the platform session. Leaves the store open (it is yours). */
+  close(): Promise<void>;
+}
+
+function credentialsFrom(given: Partial<PlatformCredentials> = {}): PlatformCredentials {
+  const env = process.env;
+  const credentials = {
+    server: given.server ?? env.RC_SERVER_URL,
+    clientId: given.clientId ?? env.RC_CLIENT_ID,
+    clientSecret: given.clientSecret ?? env.RC_CLIENT_SECRET,
+    jwt: given.jwt ?? env.RC_JWT,
+  };
+  const missing = Object.entries(credentials)
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
+  if (missing.length > 0) {
+    throw new JobhookError(
+      'JH_ERR_INVALID_CONFIG',
+      `RingCentral credentials missing: ${missing.join(', ')} (or RC_SERVER_URL, RC_CLIENT_ID, RC_CLIENT_SECRET, RC_JWT)`,
+    );
+  }
+  return credentials as PlatformCredentials;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The client: typed submissions with minted callback URLs, and `Job` handles whose `result()` resolves
+ * from the store however the result arrived (webhook, duplicate, status endpoint).
+ *
+ * @example
+ * const jobhook = await createJobhook({ store, publicUrl: 'https://abc.ngrok.app' });
+ * const job = await jobhook.speechToText({ contentUri: 'https://example.com/call.mp3', encoding: 'Mpeg' });
+ * console.log((await job.result({ timeoutMs: 15 * 60_000 })).transcript);
+ */
+export async function createJobhook(options: JobhookOptions): Promise<Jobhook> {
+  const { store, logger } = options;
+  const keyring: Keyring = createKeyring(await store.ensureSecrets(generateSecret));
+  const mint: Mint = createMinter({
+    store,
+    keyring,
+    publicUrl: options.publicUrl,
+    pathPrefix: normalizePathPrefix(options.pathPrefix ?? '/webhooks'),
+  });
+  const platform = options.platform ?? createPlatform(credentialsFrom(options.ringcentral));
+  const gate = new RateGate({ maxInFlight: options.maxInFlight });
+  const waiters = new Waiters(store);
+  const maxAttempts = options.maxSubmitAttempts ?? 5;
+  const retryBaseMs = options.retryBaseMs ?? 2000;
+  const reconciler = createReconciler({
+    store,
+    readStatus: (path) => gate.run(() => platform.get(path)),
+    firstCheckAfterMs: options.reconcileAfterMs,
+    logger,
+  });
+
+  // A process that stopped mid-submission cannot know whether its POST was accepted: never resubmit.
+  const interrupted = await store.markInterruptedSubmissions();
+  if (interrupted.length > 0) {
+    logger?.warn(
+      { requestIds: interrupted },
+      'submissions interrupted by a stop are marked unknown; a webhook may still settle them',
+    );
+  }
+
+  /** POSTs until a 202, a refusal, or the attempts run out. 429 waits do not count as attempts. */
+  async function post(apiPath: string, body: unknown, callbackUrl: string, requestId: string): Promise<string> {
+    let attempt = 0;
+    let lastProblem = '';
+    for (;;) {
+      let answer: PlatformAnswer | null = null;
+      try {
+        answer = await gate.run(() => platform.post(apiPath, body, { webhook: callbackUrl }));
+      } catch (error) {
+        if (!(error instanceof PlatformNetworkError)) throw error;
+        lastProblem = error.message;
+      }
+      if (answer && answer.status >= 200 && answer.status < 300) {
+        const jobId = (JSON.parse(answer.text) as { jobId?: unknown }).jobId;
+        if (typeof jobId !== 'string') throw new ApiRejectedError(answer.status, answer.text);
+        return jobId;
+      }
+      if (answer && answer.status !== 429 && answer.status < 500) {
+        let parsed: unknown = answer.text;
+        try {
+          parsed = JSON.parse(answer.text);
+        } catch {
+          // keep the text
+        }
+        throw new ApiRejectedError(answer.status, parsed);
+      }
+      if (answer?.status === 429) {
+        logger?.info({ requestId, retryAt: new Date(gate.blockedUntilMs).toISOString() }, 'rate limited; waiting');
+        continue; // the gate holds the next try back for Retry-After
+      }
+      if (answer) lastProblem = `HTTP ${answer.status}`;
+      if (++attempt >= maxAttempts) {
+        throw new JobhookError('JH_ERR_SUBMIT_FAILED', `no 202 after ${attempt} attempts (${lastProblem})`);
+      }
+      const delay = retryBaseMs * 2 ** (attempt - 1) * (0.5 + Math.random());
+      logger?.warn(
+        { requestId, attempt, problem: lastProblem, retryInMs: Math.round(delay) },
+        'submission failed; retrying',
+      );
+      await sleep(delay);
+    }
+  }
+
+  async function submit<T>(apiPath: string, body: unknown): Promise<Job<T>> {
+    if (!ASYNC_API_PATHS.has(apiPath)) {
+      throw new JobhookError(
+        'JH_ERR_INVALID_ARGUMENT',
+        `${apiPath} is not an async AI API path (${[...ASYNC_API_PATHS].join(', ')})`,
+      );
+    }
+    const { requestId, callbackUrl } = await mint({ api: apiPath, requestBody: JSON.stringify(body) });
+    await store.updateSubmission(requestId, { state: 'submitting' });
+    try {
+      const jobId = await post(apiPath, body, callbackUrl, requestId);
+      await store.updateSubmission(requestId, { state: 'accepted', jobId });
+      logger?.info({ requestId, jobId, api: apiPath }, 'job submitted');
+    } catch (error) {
+      await store.updateSubmission(requestId, { state: 'rejected', error: (error as Error).message });
+      throw error;
+    }
+    return new Job<T>((await store.findRequest(requestId))!, store, waiters);
+  }
+
+  return {
+    speechToText: (input) => submit(ASYNC_APIS.speechToText, input),
+    speakerDiarize: (input) => submit(ASYNC_APIS.speakerDiarize, input),
+    speakerIdentify: (input) => submit(ASYNC_APIS.speakerIdentify, input),
+    analyzeInteraction: (input) => submit(ASYNC_APIS.analyzeInteraction, input),
+    punctuate: (input) => submit(ASYNC_APIS.punctuate, input),
+    summarize: (input) => submit(ASYNC_APIS.summarize, input),
+    recognizeEmotion: (input) => submit(ASYNC_APIS.recognizeEmotion, input),
+    submit,
+    async job<T>(id: string) {
+      const record = await store.findRequest(id);
+      if (!record) throw new JobhookError('JH_ERR_NOT_FOUND', `no request with request ID or jobId ${id}`);
+      return new Job<T>(record, store, waiters);
+    },
+    reconcile: (opts) => reconciler.runOnce(opts),
+    reconciler,
+    get stats() {
+      return { queued: gate.queued, inFlight: gate.inFlight, waiting: waiters.size };
+    },
+    async close() {
+      await reconciler.stop();
+      gate.close();
+      await platform.close();
+    },
+  };
+}
