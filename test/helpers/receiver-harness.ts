@@ -21,11 +21,12 @@ export interface Harness {
 export async function startHarness(
   dbPath: string,
   options: Partial<Omit<ReceiverOptions, 'store' | 'keyring'>> = {},
+  port = 0,
 ): Promise<Harness> {
   const store = new SqliteStore({ path: dbPath, busyTimeoutMs: 200 });
   const keyring = createKeyring(await store.ensureSecrets(generateSecret));
   const receiver = createReceiver({ store, keyring, pathPrefix: '/webhooks', ...options });
-  const address = await receiver.listen(0, '127.0.0.1');
+  const address = await receiver.listen(port, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${address.port}`;
   const mint = createMinter({ store, keyring, publicUrl: baseUrl, pathPrefix: options.pathPrefix ?? '/webhooks' });
   let closed = false;

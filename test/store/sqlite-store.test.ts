@@ -177,3 +177,21 @@ describe('SqliteStore', () => {
     });
   });
 });
+
+describe('SqliteStore regressions', () => {
+  it('indexes a receipt that follows a folded duplicate (delivery ids are never reused)', async () => {
+    const { store, requestId } = await newStoreWithRequest();
+    const body = sttEnvelope('job-r');
+    await store.recordDeliveries([delivery(requestId, body)]);
+    await store.indexDeliveries(parseEnvelope);
+    // The duplicate has the highest id; folding deletes its row.
+    await store.recordDeliveries([delivery(requestId, body)]);
+    expect(await store.indexDeliveries(parseEnvelope)).toMatchObject({ duplicates: 1 });
+    const other = newRequestId();
+    const [next] = await store.recordDeliveries([delivery(other, failEnvelope('job-s'))]);
+    expect((await store.listDeliveries(other)).map((d) => d.deliveryId)).toEqual([next!.deliveryId]);
+    expect(await store.indexDeliveries(parseEnvelope)).toMatchObject({ examined: 1 });
+    expect(await store.findRequest(other)).toMatchObject({ state: 'failed', deliveryCount: 1 });
+    await store.close();
+  });
+});

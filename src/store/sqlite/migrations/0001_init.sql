@@ -43,7 +43,8 @@ CREATE INDEX requests_due ON requests (next_check_at) WHERE state = 'pending' AN
 -- path (no secondary index to update), so a commit writes few pages. The indexer (after the ack) folds
 -- a byte-identical re-delivery into the first one's count and deletes its row: a body is stored once.
 CREATE TABLE deliveries (
-  delivery_id INTEGER PRIMARY KEY,
+  -- AUTOINCREMENT: ids are never reused after a duplicate row is deleted, so the watermark stays exact.
+  delivery_id INTEGER PRIMARY KEY AUTOINCREMENT,
   request_id  TEXT NOT NULL,
   source      TEXT NOT NULL CHECK (source IN ('webhook', 'status-poll')),
   body        BLOB NOT NULL,
