@@ -23,6 +23,17 @@ export interface Config {
   readonly state: string | null;
   readonly api: string | null;
   readonly limit: number;
+  /** `submit`: media URL for audio endpoints. */
+  readonly contentUri: string | null;
+  /** `submit`: JSON body file, or `-` for stdin. */
+  readonly bodyFile: string | null;
+  readonly wait: boolean;
+  /** `submit --wait`: how long to wait. */
+  readonly timeoutMs: number;
+  /** `reconcile`: check pending jobs older than this (0 = all). */
+  readonly olderThanMs: number;
+  /** `dev`: port of the embedded emulator. */
+  readonly emulatorPort: number;
   /** `jobhook emulate`: the settings given on the command line (defaults fill the rest). */
   readonly emulator: Readonly<Partial<EmulatorOptions>>;
 }
@@ -51,6 +62,12 @@ const OPTIONS = {
   state: { type: 'string', env: undefined, default: undefined },
   api: { type: 'string', env: undefined, default: undefined },
   limit: { type: 'string', env: undefined, default: '50' },
+  'content-uri': { type: 'string', env: undefined, default: undefined },
+  body: { type: 'string', env: undefined, default: undefined },
+  wait: { type: 'boolean', env: undefined, default: undefined },
+  timeout: { type: 'string', env: undefined, default: '10m' },
+  'older-than': { type: 'string', env: undefined, default: '5m' },
+  'emulator-port': { type: 'string', env: 'JOBHOOK_EMULATOR_PORT', default: '8787' },
   latency: { type: 'string', env: undefined, default: undefined },
   'fail-rate': { type: 'string', env: undefined, default: undefined },
   'drop-rate': { type: 'string', env: undefined, default: undefined },
@@ -122,6 +139,12 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
     state: pick('state') ?? null,
     api: pick('api') ?? null,
     limit: parseCount('--limit', pick('limit')!),
+    contentUri: pick('content-uri') ?? null,
+    bodyFile: pick('body') ?? null,
+    wait: values.wait === true,
+    timeoutMs: parseDuration('--timeout', pick('timeout')!),
+    olderThanMs: parseDuration('--older-than', pick('older-than')!),
+    emulatorPort: parsePort('--emulator-port', pick('emulator-port')!),
     emulator: Object.freeze(parseEmulatorOptions(values, env)),
   };
   return {
@@ -204,6 +227,12 @@ function parseEmulatorOptions(
     options.strictClient = { clientId, clientSecret };
   }
   return options;
+}
+
+function parseDuration(flag: string, value: string): number {
+  const ms = parseDurationMs(value, 's');
+  if (ms === undefined) throw invalid(flag, value, 'a duration such as 30s, 10m or 0');
+  return ms;
 }
 
 function invalid(flag: string, value: string, expected: string): JobhookError {

@@ -4,7 +4,11 @@ export const HELP = `jobhook: awaitable jobs for webhook-delivered APIs (RingCen
 Usage: jobhook <command> [options]
 
 Commands:
-  serve                  run the public webhook receiver and the local JSON API
+  dev                    emulator + receiver + local API + reconciliation, pointed at each other (npm start)
+  serve                  run the public webhook receiver and the local JSON API (and reconciliation
+                         when RC_* credentials are set)
+  submit <api>           submit a job (--content-uri URL | --body file.json|-) [--wait] [--timeout 10m]
+  reconcile              read pending jobs back through the status endpoint [--older-than 5m]
   mint                   record a new request and print its callback URL
   requests               list requests, newest first
   show <requestId|jobId> show a request with its deliveries and parsed envelopes
@@ -25,6 +29,15 @@ Options (flag > environment variable > default):
   --api <path>           requests: only this API path
   --limit <n>            requests: at most n rows (default 50)
   --json                 print JSON instead of text
+  --content-uri <url>    submit: media URL of an audio job (encoding guessed from the extension)
+  --body <file|->        submit: the job's JSON body, from a file or stdin
+  --wait                 submit: wait for the result, showing progress, then print it
+  --timeout <d>          submit --wait: give up waiting after this long                 10m
+  --older-than <d>       reconcile: only jobs older than this; 0 checks every pending one 5m
+  --emulator-port <n>    dev: port of the embedded emulator  JOBHOOK_EMULATOR_PORT       8787
+
+Credentials (submit, reconcile, serve): RC_SERVER_URL, RC_CLIENT_ID, RC_CLIENT_SECRET, RC_JWT, from the
+environment or a .env file; without them, the local emulator of \`jobhook dev\` is used.
 
 Emulator options (jobhook emulate):
   --port <n>             emulator port (0 = any)     JOBHOOK_EMULATOR_PORT 8787

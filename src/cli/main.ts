@@ -1,13 +1,17 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseInvocation } from '../config.js';
 import { isJobhookError } from '../errors.js';
 import { mintCommand, requestsCommand, rotateSecretCommand, showCommand } from './commands.js';
 import { emulate } from './emulate.js';
 import { HELP } from './help.js';
+import { reconcileCommand } from './reconcile-command.js';
+import { submitCommand } from './submit.js';
 import { serve } from './serve.js';
 
 async function main(argv: string[]): Promise<number> {
+  // RC_* credentials may live in a .env file next to the project, as RingCentral's samples keep them.
+  if (existsSync('.env')) process.loadEnvFile('.env');
   const invocation = parseInvocation(argv);
   const { config, args } = invocation;
   if (invocation.version) {
@@ -23,6 +27,14 @@ async function main(argv: string[]): Promise<number> {
     case 'serve':
       await serve(config);
       return -1; // keeps running until a signal
+    case 'dev':
+      await serve(config, { withEmulator: true });
+      return -1;
+    case 'submit':
+      return submitCommand(config, args, process.stdout);
+    case 'reconcile':
+      await reconcileCommand(config, process.stdout);
+      return 0;
     case 'emulate':
       await emulate(config);
       return -1; // keeps running until a signal

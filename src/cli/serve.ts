@@ -1,15 +1,31 @@
 import type { Config } from '../config.js';
+import { createEmulator, type Emulator } from '../emulator/server.js';
 import { createLocalApi } from '../inspector/local-api.js';
 import { createEnvelopeIndexer } from '../receiver/envelope-indexer.js';
 import { createReceiver } from '../receiver/receiver.js';
+import { clientFor, credentialsFromEnv, devCredentials } from './client.js';
 import { createLogger, minterFor, openRuntime, publicBaseUrl } from './runtime.js';
 
+const hostUrl = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
 /**
- * `jobhook serve`: the public receiver and the loopback-only local API. Shuts down on SIGTERM/SIGINT:
- * stop accepting, let in-flight deliveries commit and answer, close the store, exit 0.
+ * `jobhook serve`: the public receiver, the loopback-only local API and, when RingCentral credentials are
+ * configured, reconciliation through the status endpoint. `jobhook dev` (`withEmulator`) also starts the
+ * emulator and points everything at it, so the whole loop runs on one machine with no credentials.
+ * Shuts down on SIGTERM/SIGINT: stop accepting, let in-flight deliveries commit and answer, close, exit 0.
  */
-export async function serve(config: Config, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+export async function serve(
+  config: Config,
+  { withEmulator = false }: { withEmulator?: boolean } = {},
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<void> {
   const logger = createLogger(config);
+  let emulator: Emulator | null = null;
+  let emulatorUrl: string | null = null;
+  if (withEmulator) {
+    emulator = createEmulator(config.emulator, logger.child({ component: 'emulator' }));
+    emulatorUrl = hostUrl('127.0.0.1', (await emulator.listen(config.emulatorPort, '127.0.0.1')).port);
+  }
   const runtime = await openRuntime(config);
   const { store, keyring } = runtime;
 
@@ -31,17 +47,32 @@ export async function serve(config: Config, out: NodeJS.WritableStream = process
   const localApi = createLocalApi({ store, mint: minterFor(runtime, config, publicUrl), logger });
   const localAddress = await localApi.listen(config.localPort, '127.0.0.1');
 
-  const receiverUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${publicAddress.port}`;
+  const { credentials, local } = emulatorUrl
+    ? { credentials: devCredentials(emulatorUrl), local: false }
+    : credentialsFromEnv(config);
+  const jobhook = local ? null : await clientFor(runtime, config, credentials, logger, publicUrl);
+  jobhook?.reconciler.start();
+  if (!jobhook)
+    logger.info('reconciliation is off: set RC_SERVER_URL, RC_CLIENT_ID, RC_CLIENT_SECRET and RC_JWT to enable it');
+
+  const receiverUrl = hostUrl(config.host, publicAddress.port);
   out.write(
     [
-      'jobhook is serving',
+      withEmulator ? 'jobhook dev is running' : 'jobhook is serving',
       `  receiver   ${receiverUrl}  (webhooks under ${publicUrl}${config.pathPrefix}/<requestId>/<tag>)`,
       `  local API  http://127.0.0.1:${localAddress.port}/api/requests`,
+      ...(emulatorUrl ? [`  emulator   ${emulatorUrl}  (RingCentral AI API stand-in)`] : []),
       `  database   ${config.dbPath}`,
+      ...(withEmulator
+        ? ['', 'try: npx jobhook submit speech-to-text --content-uri https://example.com/call.mp3 --wait']
+        : []),
       '',
     ].join('\n'),
   );
-  logger.info({ receiver: receiverUrl, publicUrl, localApi: localAddress.port, db: config.dbPath }, 'listening');
+  logger.info(
+    { receiver: receiverUrl, publicUrl, localApi: localAddress.port, emulator: emulatorUrl, db: config.dbPath },
+    'listening',
+  );
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -50,7 +81,8 @@ export async function serve(config: Config, out: NodeJS.WritableStream = process
     logger.info({ signal }, 'shutting down: finishing in-flight deliveries');
     void (async () => {
       try {
-        await Promise.all([receiver.close(), localApi.close()]);
+        await Promise.all([receiver.close(), localApi.close(), jobhook?.close()]);
+        await emulator?.close();
         await store.close();
         logger.info('stopped cleanly');
         process.exit(0);
