@@ -33,9 +33,9 @@ export interface ServerProcess {
 }
 
 /** Starts `jobhook serve` on free ports and waits for its banner. */
-export function startServer(args: string[]): Promise<ServerProcess> {
+export function startServer(args: string[], command: 'serve' | 'dev' = 'serve'): Promise<ServerProcess> {
   assertBuilt();
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--local-port', '0', ...args], {
+  const child = spawn(process.execPath, [CLI, command, '--port', '0', '--local-port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -50,7 +50,7 @@ export function startServer(args: string[]): Promise<ServerProcess> {
       stdout += chunk.toString();
       const receiver = /receiver\s+http:\/\/[^:]+:(\d+)/.exec(stdout);
       const local = /local API\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
-      if (receiver && local) {
+      if (receiver && local && (command === 'serve' || /emulator\s+http/.test(stdout))) {
         clearTimeout(timer);
         resolve({
           child,
