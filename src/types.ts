@@ -123,3 +123,17 @@ export interface RequestSettledEvent {
   state: Exclude<RequestState, 'pending'>;
   deliveryId: number | null;
 }
+
+/**
+ * A result handler's run for one request: `pending` (due at `nextAttemptAt`), `running` (leased),
+ * `succeeded`, or `dead` (every attempt failed; `jobhook retry` makes it pending again).
+ */
+export interface HandlerRun {
+  handler: string;
+  requestId: string;
+  state: 'pending' | 'running' | 'succeeded' | 'dead';
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string | null;
+  updatedAt: string;
+}

@@ -12,6 +12,7 @@ import {
 } from '../ringcentral/platform.js';
 import type * as S from '../ringcentral/schemas.js';
 import type { Store } from '../store/store.js';
+import { HandlerRunner, type HandlerRunnerOptions, type ResultHandler } from './handler-runner.js';
 import { Job } from './job.js';
 import { createMinter, type Mint } from './minter.js';
 import { RateGate } from './rate-gate.js';
@@ -35,6 +36,8 @@ export interface JobhookOptions {
   maxInFlight?: number;
   /** Reconciliation's first look at a job without a result. @defaultValue 5 minutes */
   reconcileAfterMs?: number;
+  /** Handler queue settings (attempts, backoff, lease, poll interval). */
+  handlers?: Omit<HandlerRunnerOptions, 'store' | 'logger'>;
   logger?: Logger;
 }
 
@@ -50,6 +53,14 @@ export interface Jobhook {
   submit<T = unknown>(apiPath: string, body: unknown): Promise<Job<T>>;
   /** The handle of an earlier job, by request ID or jobId (after a restart too). */
   job<T = unknown>(requestIdOrJobId: string): Promise<Job<T>>;
+  /**
+   * Registers a result handler for one API (`speechToText`, a path) or `'*'`, run at least once per
+   * terminal result from the store's durable queue, with retries and a dead-letter state. Give a stable
+   * `name` when registering several handlers; runs are kept per name.
+   */
+  on(api: string, handler: ResultHandler, options?: { name?: string }): Promise<void>;
+  /** Makes a request's dead-lettered handler runs pending again; returns how many. */
+  retry(requestIdOrJobId: string): Promise<number>;
   /** One reconciliation pass (see `createReconciler`). */
   reconcile(options?: { olderThanMs?: number }): Promise<ReconcileReport>;
   readonly reconciler: Reconciler;
@@ -104,6 +115,7 @@ export async function createJobhook(options: JobhookOptions): Promise<Jobhook> {
   const waiters = new Waiters(store);
   const maxAttempts = options.maxSubmitAttempts ?? 5;
   const retryBaseMs = options.retryBaseMs ?? 2000;
+  const runner = new HandlerRunner({ store, logger, ...options.handlers });
   const reconciler = createReconciler({
     store,
     readStatus: (path) => gate.run(() => platform.get(path)),
@@ -197,12 +209,30 @@ export async function createJobhook(options: JobhookOptions): Promise<Jobhook> {
       if (!record) throw new JobhookError('JH_ERR_NOT_FOUND', `no request with request ID or jobId ${id}`);
       return new Job<T>(record, store, waiters);
     },
+    async on(api, handler, opts = {}) {
+      const path = api === '*' ? null : ((ASYNC_APIS as Record<string, string>)[api] ?? api);
+      if (path !== null && !ASYNC_API_PATHS.has(path)) {
+        throw new JobhookError(
+          'JH_ERR_INVALID_ARGUMENT',
+          `unknown API ${api} for a handler; use a method name, a path or '*'`,
+        );
+      }
+      await runner.register(opts.name ?? api, path, handler);
+    },
+    async retry(id) {
+      const record = await store.findRequest(id);
+      if (!record) throw new JobhookError('JH_ERR_NOT_FOUND', `no request with request ID or jobId ${id}`);
+      const count = await store.retryHandlerRuns(record.requestId);
+      runner.kick();
+      return count;
+    },
     reconcile: (opts) => reconciler.runOnce(opts),
     reconciler,
     get stats() {
       return { queued: gate.queued, inFlight: gate.inFlight, waiting: waiters.size };
     },
     async close() {
+      await runner.stop();
       await reconciler.stop();
       gate.close();
       await platform.close();

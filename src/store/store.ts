@@ -2,6 +2,7 @@ import type {
   DeliveryRecord,
   IncomingDelivery,
   EnvelopeParseResult,
+  HandlerRun,
   IndexPass,
   RecordedDelivery,
   RequestKind,
@@ -54,6 +55,30 @@ export interface Store {
   /** Settles a pending request as `expired` (the job can no longer be read back). False if not pending. */
   markExpired(requestId: string): Promise<boolean>;
   getDelivery(deliveryId: number): Promise<DeliveryRecord | undefined>;
+
+  /** Registers a result handler by name; on first registration it starts from the current settlements. */
+  registerHandler(name: string): Promise<void>;
+  /**
+   * Creates the runs a handler is owed (requests settled `succeeded`/`failed` after its registration,
+   * whose api matches `api` unless null), then leases up to `limit` due runs for `leaseMs`: pending ones
+   * whose time has come and running ones whose lease expired (their process stopped). Attempts are counted.
+   */
+  claimHandlerRuns(
+    handler: string,
+    api: string | null,
+    nowMs: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<HandlerRun[]>;
+  /** Ends a leased run: succeeded, retried at `retryAtMs`, or dead when `retryAtMs` is null. */
+  completeHandlerRun(
+    handler: string,
+    requestId: string,
+    outcome: { ok: true } | { ok: false; error: string; retryAtMs: number | null },
+  ): Promise<void>;
+  listHandlerRuns(requestId: string): Promise<HandlerRun[]>;
+  /** Makes a request's dead runs pending again (attempts restart). Returns how many. */
+  retryHandlerRuns(requestId: string): Promise<number>;
 
   /** Looks a request up by request ID or by jobId. */
   findRequest(requestIdOrJobId: string): Promise<RequestRecord | undefined>;

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createJobhook } from '../../src/client/jobhook.js';
 import { createEmulator } from '../../src/emulator/server.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { startHarness } from '../helpers/receiver-harness.js';
+import { startHarness, waitFor } from '../helpers/receiver-harness.js';
 import { startLoop, type Loop } from '../helpers/loop.js';
 import { tempDbPath } from '../helpers/temp.js';
 import { fakeJwt } from '../helpers/webhook-sink.js';
@@ -24,8 +24,19 @@ async function freePort(): Promise<number> {
 
 describe('the loop under faults', () => {
   it('resolves 500 jobs exactly once with 30 % of deliveries dropped and 20 % duplicated', async () => {
-    loop = await startLoop(tempDbPath(), { dropRate: 0.3, duplicateRate: 0.2, seed: 'faults-500' }, { maxInFlight: 8 });
+    loop = await startLoop(
+      tempDbPath(),
+      { dropRate: 0.3, duplicateRate: 0.2, seed: 'faults-500' },
+      { maxInFlight: 8, handlers: { pollMs: 50, backoffMs: 20 } },
+    );
     const { jobhook, harness } = loop;
+    // An idempotent handler: its effect is keyed by request ID, so running again changes nothing.
+    const effects = new Map<string, string>();
+    let calls = 0;
+    await jobhook.on('punctuate', (input) => {
+      calls++;
+      effects.set(input.requestId, (input.response as { texts: string[] }).texts[0]!);
+    });
     const jobs = await Promise.all(
       Array.from({ length: 500 }, (_, i) => jobhook.punctuate({ texts: [`message number ${i}`] })),
     );
@@ -42,6 +53,9 @@ describe('the loop under faults', () => {
     const requests = await harness.store.listRequests({ limit: 1000 });
     expect(requests.filter((r) => r.state === 'succeeded')).toHaveLength(500);
     const receipts = requests.reduce((n, r) => n + r.deliveryCount, 0);
+    await waitFor(() => effects.size === 500, 20_000);
+    expect([...effects.values()].sort()).toEqual(jobs.map((_, i) => `Message number ${i}.`).sort());
+    expect(calls).toBeGreaterThanOrEqual(500);
     console.log(`faults-500: ${report.settled} settled by reconciliation, ${receipts} receipts for 500 jobs`);
   });
 

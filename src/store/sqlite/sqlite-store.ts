@@ -5,6 +5,7 @@ import { JobhookError } from '../../errors.js';
 import type {
   DeliveryRecord,
   EnvelopeParseResult,
+  HandlerRun,
   IncomingDelivery,
   IndexPass,
   RecordedDelivery,
@@ -14,6 +15,7 @@ import type {
   SubmitState,
 } from '../../types.js';
 import type { NewRequest, RequestQuery, Store } from '../store.js';
+import { prepareHandlerRuns } from './handler-runs.js';
 import { migrate } from './migrate.js';
 import { toDeliveryRecord, toRequestRecord, type DeliveryRow, type RequestRow } from './rows.js';
 
@@ -76,6 +78,7 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #events = new EventEmitter<{ settled: [RequestSettledEvent] }>();
   readonly #stmt;
+  readonly #runs;
   #closed = false;
   /** Highest `settled_seq` already emitted by this store. */
   #emittedSeq = 0;
@@ -185,6 +188,7 @@ export class SqliteStore implements Store {
       ),
       watermark: db.prepare<[], number>(watermark).pluck(),
     };
+    this.#runs = prepareHandlerRuns(db);
     // Settlements made before this store opened are history, not events.
     this.#emittedSeq = this.#stmt.maxSettledSeq.get()!;
     this.#dataVersion = db.pragma('data_version', { simple: true }) as number;
@@ -428,6 +432,37 @@ export class SqliteStore implements Store {
       const row = this.#stmt.deliveryById.get({ id: deliveryId, watermark });
       return row ? toDeliveryRecord(row) : undefined;
     });
+  }
+
+  async registerHandler(name: string): Promise<void> {
+    this.#write('register a handler', () => this.#runs.register(name));
+  }
+
+  async claimHandlerRuns(
+    handler: string,
+    api: string | null,
+    nowMs: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<HandlerRun[]> {
+    return this.#write('claim handler runs', () => this.#runs.claim(handler, api, nowMs, leaseMs, limit));
+  }
+
+  async completeHandlerRun(
+    handler: string,
+    requestId: string,
+    outcome: { ok: true } | { ok: false; error: string; retryAtMs: number | null },
+  ): Promise<void> {
+    this.#write('complete a handler run', () => this.#runs.complete(handler, requestId, outcome, Date.now()));
+  }
+
+  async listHandlerRuns(requestId: string): Promise<HandlerRun[]> {
+    this.#open();
+    return this.#runs.list(requestId);
+  }
+
+  async retryHandlerRuns(requestId: string): Promise<number> {
+    return this.#write('retry handler runs', () => this.#runs.retry(requestId, Date.now()));
   }
 
   async findRequest(requestIdOrJobId: string): Promise<RequestRecord | undefined> {

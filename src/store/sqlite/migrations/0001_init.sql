@@ -76,3 +76,27 @@ CREATE TABLE delivery_index (
 
 CREATE UNIQUE INDEX delivery_index_dedup ON delivery_index (request_id, source, body_sha256);
 CREATE INDEX delivery_index_job_id ON delivery_index (job_id) WHERE job_id IS NOT NULL;
+
+-- Result handlers registered by name; each sees the requests settled after its first registration.
+CREATE TABLE handlers (
+  name      TEXT PRIMARY KEY,
+  since_seq INTEGER NOT NULL
+) STRICT;
+
+-- Durable handler queue: one run per (handler, request). A claim leases the run; a crash leaves the lease
+-- to expire and the run is claimed again (at least once). Failures back off; past the last attempt the
+-- run is `dead` until retried.
+CREATE TABLE handler_runs (
+  handler         TEXT NOT NULL,
+  request_id      TEXT NOT NULL,
+  state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'running', 'succeeded', 'dead')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  lease_until     INTEGER,
+  last_error      TEXT,
+  updated_at      INTEGER NOT NULL,
+  PRIMARY KEY (handler, request_id)
+) STRICT;
+
+CREATE INDEX handler_runs_due ON handler_runs (handler, next_attempt_at) WHERE state IN ('pending', 'running');
+CREATE INDEX handler_runs_request ON handler_runs (request_id);
