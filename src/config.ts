@@ -32,6 +32,8 @@ export interface Config {
   readonly timeoutMs: number;
   /** `reconcile`: check pending jobs older than this (0 = all). */
   readonly olderThanMs: number;
+  /** `serve`/`dev`: forward each result's stored bytes, signed, to this URL. */
+  readonly forwardTo: string | null;
   /** `dev`: port of the embedded emulator. */
   readonly emulatorPort: number;
   /** `jobhook emulate`: the settings given on the command line (defaults fill the rest). */
@@ -68,6 +70,7 @@ const OPTIONS = {
   timeout: { type: 'string', env: undefined, default: '10m' },
   'older-than': { type: 'string', env: undefined, default: '5m' },
   'emulator-port': { type: 'string', env: 'JOBHOOK_EMULATOR_PORT', default: '8787' },
+  'forward-to': { type: 'string', env: 'JOBHOOK_FORWARD_TO', default: undefined },
   latency: { type: 'string', env: undefined, default: undefined },
   'fail-rate': { type: 'string', env: undefined, default: undefined },
   'drop-rate': { type: 'string', env: undefined, default: undefined },
@@ -120,6 +123,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
     throw invalid('--log-level', logLevel, LOG_LEVELS.join(', '));
   }
   const publicUrl = pick('public-url');
+  const forwardTo = pick('forward-to');
   const config: Config = {
     host: pick('host')!,
     // The emulator listens where RingCentral's samples expect a local server, not on the receiver's port.
@@ -145,6 +149,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
     timeoutMs: parseDuration('--timeout', pick('timeout')!),
     olderThanMs: parseDuration('--older-than', pick('older-than')!),
     emulatorPort: parsePort('--emulator-port', pick('emulator-port')!),
+    forwardTo: forwardTo === undefined ? null : parseHttpUrl('--forward-to', forwardTo),
     emulator: Object.freeze(parseEmulatorOptions(values, env)),
   };
   return {
@@ -278,16 +283,20 @@ export function parseSize(flag: string, value: string): number {
   return bytes;
 }
 
-function parsePublicUrl(value: string): string {
+function parseHttpUrl(flag: string, value: string): string {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw invalid('--public-url', value, 'an absolute http(s) URL such as https://abc.ngrok.app');
+    throw invalid(flag, value, 'an absolute http(s) URL such as https://abc.ngrok.app');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw invalid('--public-url', value, 'an http or https URL');
-  }
-  if (url.search || url.hash) throw invalid('--public-url', value, 'a base URL without query or fragment');
-  return url.toString().replace(/\/+$/, '');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(flag, value, 'an http or https URL');
+  return url.toString();
+}
+
+function parsePublicUrl(value: string): string {
+  const url = parseHttpUrl('--public-url', value);
+  if (new URL(url).search || new URL(url).hash)
+    throw invalid('--public-url', value, 'a base URL without query or fragment');
+  return url.replace(/\/+$/, '');
 }

@@ -63,3 +63,16 @@ export function rotateSecretCommand(config: Config, out: Out): Promise<void> {
     );
   });
 }
+
+export function retryCommand(config: Config, args: string[], out: Out): Promise<void> {
+  const id = args[0];
+  if (!id) throw new JobhookError('JH_ERR_INVALID_ARGUMENT', 'usage: jobhook retry <requestId|jobId>');
+  return withRuntime(config, async ({ store }) => {
+    const request = await store.findRequest(id);
+    if (!request) throw new JobhookError('JH_ERR_NOT_FOUND', `no request with request ID or jobId ${id}`);
+    const count = await store.retryHandlerRuns(request.requestId);
+    out.write(
+      `${count} dead-lettered handler run(s) of ${request.requestId} will run again (by a running serve/dev)\n`,
+    );
+  });
+}

@@ -9,6 +9,7 @@ Commands:
                          when RC_* credentials are set)
   submit <api>           submit a job (--content-uri URL | --body file.json|-) [--wait] [--timeout 10m]
   reconcile              read pending jobs back through the status endpoint [--older-than 5m]
+  retry <requestId|jobId> run a request's dead-lettered handlers (and forwards) again
   mint                   record a new request and print its callback URL
   requests               list requests, newest first
   show <requestId|jobId> show a request with its deliveries and parsed envelopes
@@ -35,6 +36,9 @@ Options (flag > environment variable > default):
   --timeout <d>          submit --wait: give up waiting after this long                 10m
   --older-than <d>       reconcile: only jobs older than this; 0 checks every pending one 5m
   --emulator-port <n>    dev: port of the embedded emulator  JOBHOOK_EMULATOR_PORT       8787
+  --forward-to <url>     serve/dev: POST each result's stored bytes there, signed with
+                         Standard Webhooks headers            JOBHOOK_FORWARD_TO
+                         (secret: JOBHOOK_FORWARD_SECRET, else generated and kept in the database)
 
 Credentials (submit, reconcile, serve): RC_SERVER_URL, RC_CLIENT_ID, RC_CLIENT_SECRET, RC_JWT, from the
 environment or a .env file; without them, the local emulator of \`jobhook dev\` is used.

@@ -1,4 +1,6 @@
 import type { Config } from '../config.js';
+import { createForwardHandler, generateForwardSecret } from '../client/forwarder.js';
+import { HandlerRunner } from '../client/handler-runner.js';
 import { createEmulator, type Emulator } from '../emulator/server.js';
 import { createLocalApi } from '../inspector/local-api.js';
 import { createEnvelopeIndexer } from '../receiver/envelope-indexer.js';
@@ -55,6 +57,16 @@ export async function serve(
   if (!jobhook)
     logger.info('reconciliation is off: set RC_SERVER_URL, RC_CLIENT_ID, RC_CLIENT_SECRET and RC_JWT to enable it');
 
+  // --forward-to: the result of each request, as stored, to the user's own server, signed.
+  let forwarder: HandlerRunner | null = null;
+  let forwardSecret: string | null = null;
+  if (config.forwardTo) {
+    forwardSecret =
+      process.env.JOBHOOK_FORWARD_SECRET ?? (await store.ensureSetting('forward_secret', generateForwardSecret));
+    forwarder = new HandlerRunner({ store, logger });
+    await forwarder.register('forward', null, createForwardHandler({ url: config.forwardTo, secret: forwardSecret }));
+  }
+
   const receiverUrl = hostUrl(config.host, publicAddress.port);
   out.write(
     [
@@ -62,6 +74,7 @@ export async function serve(
       `  receiver   ${receiverUrl}  (webhooks under ${publicUrl}${config.pathPrefix}/<requestId>/<tag>)`,
       `  local API  http://127.0.0.1:${localAddress.port}/api/requests`,
       ...(emulatorUrl ? [`  emulator   ${emulatorUrl}  (RingCentral AI API stand-in)`] : []),
+      ...(config.forwardTo ? [`  forward    ${config.forwardTo}  (Standard Webhooks secret ${forwardSecret})`] : []),
       `  database   ${config.dbPath}`,
       ...(withEmulator
         ? ['', 'try: npx jobhook submit speech-to-text --content-uri https://example.com/call.mp3 --wait']
@@ -81,7 +94,7 @@ export async function serve(
     logger.info({ signal }, 'shutting down: finishing in-flight deliveries');
     void (async () => {
       try {
-        await Promise.all([receiver.close(), localApi.close(), jobhook?.close()]);
+        await Promise.all([receiver.close(), localApi.close(), jobhook?.close(), forwarder?.stop()]);
         await emulator?.close();
         await store.close();
         logger.info('stopped cleanly');

@@ -10,6 +10,9 @@ export interface HandlerInput {
   /** The envelope's `response`: the typed result on Success, `{errors}` on Fail. */
   response: unknown;
   envelope: Record<string, unknown>;
+  /** The exact bytes stored for the deciding delivery, and its content type as received. */
+  body: Buffer;
+  contentType: string | null;
   /** 1 for the first attempt. */
   attempt: number;
 }
@@ -106,7 +109,11 @@ export class HandlerRunner {
       const request = (await store.findRequest(requestId))!;
       const delivery = await store.getDelivery(request.outcomeDeliveryId!);
       const envelope = JSON.parse(delivery!.body.toString('utf8')) as Record<string, unknown>;
+      const headers = delivery!.rawHeaders;
+      const typeAt = headers.findIndex((h, i) => i % 2 === 0 && h.toLowerCase() === 'content-type');
       await handler.fn({
+        body: delivery!.body,
+        contentType: typeAt >= 0 ? (headers[typeAt + 1] ?? null) : null,
         requestId,
         jobId: request.jobId,
         api: request.api,

@@ -52,7 +52,8 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
       const request = await store.findRequest(decodeURIComponent(detail[1]!));
       if (!request) return error(res, 404, 'no request with that request ID or jobId');
       const deliveries = (await store.listDeliveries(request.requestId)).map(toDeliveryView);
-      return json(res, 200, { request, deliveries } satisfies RequestDetailView);
+      const handlerRuns = await store.listHandlerRuns(request.requestId);
+      return json(res, 200, { request, deliveries, handlerRuns } satisfies RequestDetailView);
     }
     if (req.method === 'POST' && path === '/api/mint') {
       const input = await readJson(req);

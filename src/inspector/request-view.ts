@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { DeliveryRecord, RequestRecord } from '../types.js';
+import type { DeliveryRecord, HandlerRun, RequestRecord } from '../types.js';
 
 /** JSON views shared by the local API and the CLI: bodies as text when they are UTF-8, base64 otherwise. */
 export interface DeliveryView extends Omit<DeliveryRecord, 'body' | 'rawHeaders'> {
@@ -12,6 +12,8 @@ export interface DeliveryView extends Omit<DeliveryRecord, 'body' | 'rawHeaders'
 export interface RequestDetailView {
   request: RequestRecord;
   deliveries: DeliveryView[];
+  /** Result handler and forwarding runs, with attempts and errors. */
+  handlerRuns?: HandlerRun[];
 }
 
 export function toDeliveryView(delivery: DeliveryRecord): DeliveryView {

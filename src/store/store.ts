@@ -22,6 +22,8 @@ import type {
 export interface Store {
   /** Returns the callback secrets, newest first, creating the first one with `generate` on first use. */
   ensureSecrets(generate: () => string): Promise<string[]>;
+  /** Returns a setting, storing `generate()` first when it is absent (e.g. the forwarding secret). */
+  ensureSetting(key: string, generate: () => string): Promise<string>;
   /** Adds a new newest secret; older ones keep verifying. Returns the keyring, newest first. */
   addSecret(secret: string): Promise<string[]>;
 

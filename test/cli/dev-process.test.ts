@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { Webhook } from 'standardwebhooks';
 import { CLI, startServer } from '../helpers/cli-process.js';
+import { startWebhookSink } from '../helpers/webhook-sink.js';
 import { tempDbPath } from '../helpers/temp.js';
 
 function run(
@@ -23,9 +25,14 @@ function run(
 }
 
 describe('jobhook dev and submit (processes)', () => {
-  it('submits against jobhook dev with no credentials and waits for the result', async () => {
+  it('submits against jobhook dev with no credentials, waits for the result and forwards it signed', async () => {
     const dbPath = tempDbPath();
-    const dev = await startServer(['--db', dbPath, '--emulator-port', '0', '--latency', '100ms'], 'dev');
+    const sink = await startWebhookSink();
+    sink.answer = (i) => (i === 0 ? 503 : 200);
+    const dev = await startServer(
+      ['--db', dbPath, '--emulator-port', '0', '--latency', '100ms', '--forward-to', `${sink.url}/forwarded`],
+      'dev',
+    );
     try {
       const emulator = /emulator\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(dev.banner)![1]!;
       const env = { RC_SERVER_URL: emulator, RC_CLIENT_ID: '', RC_CLIENT_SECRET: '', RC_JWT: '' };
@@ -62,9 +69,20 @@ describe('jobhook dev and submit (processes)', () => {
       );
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/CAI-101.*\[JH_ERR_API_REJECTED\]/);
+
+      // Both results were forwarded to the user's server; the first attempt was refused (503) and retried.
+      const secret = /Standard Webhooks secret (whsec_\S+)\)/.exec(dev.banner)![1]!;
+      await sink.waitFor(3, 15_000);
+      const verified = sink.received
+        .slice(1)
+        .map((r) => new Webhook(secret).verify(r.body, r.headers as Record<string, string>) as { jobId: string });
+      expect(verified.map((v) => v.jobId)).toContain(answer.jobId);
+      const retried = await run(['retry', answer.requestId, '--db', dbPath], {});
+      expect(retried.stdout).toMatch(/^0 dead-lettered handler run/);
     } finally {
       dev.child.kill('SIGTERM');
       expect(await dev.exited).toBe(0);
+      await sink.close();
     }
   });
 });

@@ -235,6 +235,16 @@ export class SqliteStore implements Store {
     });
   }
 
+  async ensureSetting(key: string, generate: () => string): Promise<string> {
+    return this.#write('initialise a setting', () => {
+      const row = this.#stmt.getSetting.get(key);
+      if (row) return row.value;
+      const value = generate();
+      this.#stmt.putSetting.run(key, value);
+      return value;
+    });
+  }
+
   async addSecret(secret: string): Promise<string[]> {
     return this.#write('add a callback secret', () => {
       const row = this.#stmt.getSetting.get(SECRETS_KEY);
