@@ -41,6 +41,7 @@ export function webhookParam(rawUrl: string): string | null {
 }
 
 function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
+  res.emit('jobhook:status', status);
   if (body === undefined) {
     res.writeHead(status, headers);
     res.end();
@@ -77,6 +78,8 @@ export function createEmulator(config: Partial<EmulatorOptions> = {}, logger?: L
   const enrollments = new Enrollments();
   const engine = new JobEngine({ options, isEnrolledComplete: (id) => enrollments.isComplete(id), logger });
   let limiter = options.rateLimit ? new RateLimiter(options.rateLimit) : null;
+  /** Answers by status code, for `/_emulator/stats` (how many 429s a client provoked, say). */
+  const answered = new Map<number, number>();
 
   /** Authenticates and applies the Heavy group's limit; answers and returns null when refused. */
   function admit(
@@ -232,9 +235,13 @@ export function createEmulator(config: Partial<EmulatorOptions> = {}, logger?: L
           : send(res, 409, { error: 'job not finished or has no webhook' });
       }
     }
+    if (method === 'GET' && parts[1] === 'stats' && parts.length === 2) {
+      return send(res, 200, { answered: Object.fromEntries(answered), jobs: engine.list().length });
+    }
     if (method === 'POST' && parts[1] === 'reset' && parts.length === 2) {
       engine.reset();
       enrollments.reset();
+      answered.clear();
       auth.reset();
       limiter = options.rateLimit ? new RateLimiter(options.rateLimit) : null;
       return send(res, 204);
@@ -243,6 +250,9 @@ export function createEmulator(config: Partial<EmulatorOptions> = {}, logger?: L
   }
 
   const server = createServer({ headersTimeout: 10_000, requestTimeout: 60_000 }, (req, res) => {
+    if (!(req.url ?? '').startsWith('/_emulator/')) {
+      res.once('jobhook:status', (status: number) => answered.set(status, (answered.get(status) ?? 0) + 1));
+    }
     route(req, res).catch((error: unknown) => {
       logger?.error({ err: error }, 'emulator request failed');
       if (!res.headersSent) send(res, 500, platformError('CMN-203', 'Internal emulator error'));
