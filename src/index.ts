@@ -22,3 +22,24 @@ export {
 export { createGroupCommit, type GroupCommit } from './receiver/group-commit.js';
 export { createMinter, type Mint, type MintInput, type MintedRequest, type MinterOptions } from './client/minter.js';
 export { createLocalApi, type LocalApi, type LocalApiOptions } from './inspector/local-api.js';
+export { createJobhook, type Jobhook, type JobhookOptions } from './client/jobhook.js';
+export { Job, type ResultOptions } from './client/job.js';
+export {
+  HandlerRunner,
+  type HandlerInput,
+  type ResultHandler,
+  type HandlerRunnerOptions,
+} from './client/handler-runner.js';
+export { createForwardHandler, generateForwardSecret, type ForwardOptions } from './client/forwarder.js';
+export {
+  createReconciler,
+  type Reconciler,
+  type ReconcileReport,
+  type ReconcilerOptions,
+} from './reconcile/reconciler.js';
+export { createPlatform, type Platform, type PlatformCredentials } from './ringcentral/platform.js';
+export { ASYNC_APIS, type AsyncApiName, type AsyncApiPath } from './ringcentral/apis.js';
+export type * from './ringcentral/schemas.js';
+export { createEmulator, type Emulator } from './emulator/server.js';
+export { DEFAULT_EMULATOR_OPTIONS, type EmulatorOptions } from './emulator/options.js';
+export { ApiRejectedError, JobFailedError } from './errors.js';
