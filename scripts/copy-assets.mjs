@@ -1,4 +1,5 @@
-// Copies the SQL migrations next to the compiled store, where migrate.ts looks for them.
+// Copies the files the compiled code reads at run time: SQL migrations and the inspector page.
 import { cpSync } from 'node:fs';
 
 cpSync('src/store/sqlite/migrations', 'dist/store/sqlite/migrations', { recursive: true });
+cpSync('src/inspector/page', 'dist/inspector/page', { recursive: true });

@@ -11,8 +11,10 @@ export interface Config {
   /** Interface of the public webhook listener. */
   readonly host: string;
   readonly port: number;
-  /** Port of the local JSON API (always bound to 127.0.0.1). */
+  /** Interface and port of the local listener (inspector page and JSON API); loopback unless a token is set. */
+  readonly localHost: string;
   readonly localPort: number;
+  readonly localToken: string | null;
   /** Base URL RingCentral uses to reach the receiver; derived from host and port when unset. */
   readonly publicUrl: string | null;
   readonly dbPath: string;
@@ -32,6 +34,8 @@ export interface Config {
   readonly timeoutMs: number;
   /** `reconcile`: check pending jobs older than this (0 = all). */
   readonly olderThanMs: number;
+  /** `export`: output format. */
+  readonly format: string;
   /** `serve`/`dev`: forward each result's stored bytes, signed, to this URL. */
   readonly forwardTo: string | null;
   /** `dev`: port of the embedded emulator. */
@@ -56,6 +60,8 @@ const OPTIONS = {
   host: { type: 'string', env: 'JOBHOOK_HOST', default: '127.0.0.1' },
   port: { type: 'string', env: 'JOBHOOK_PORT', default: '3000' },
   'local-port': { type: 'string', env: 'JOBHOOK_LOCAL_PORT', default: '4040' },
+  'local-host': { type: 'string', env: 'JOBHOOK_LOCAL_HOST', default: '127.0.0.1' },
+  'local-token': { type: 'string', env: 'JOBHOOK_LOCAL_TOKEN', default: undefined },
   'public-url': { type: 'string', env: 'JOBHOOK_PUBLIC_URL', default: undefined },
   db: { type: 'string', env: 'JOBHOOK_DB', default: './jobhook.db' },
   'path-prefix': { type: 'string', env: 'JOBHOOK_PATH_PREFIX', default: '/webhooks' },
@@ -71,6 +77,7 @@ const OPTIONS = {
   'older-than': { type: 'string', env: undefined, default: '5m' },
   'emulator-port': { type: 'string', env: 'JOBHOOK_EMULATOR_PORT', default: '8787' },
   'forward-to': { type: 'string', env: 'JOBHOOK_FORWARD_TO', default: undefined },
+  format: { type: 'string', env: undefined, default: 'json' },
   latency: { type: 'string', env: undefined, default: undefined },
   'fail-rate': { type: 'string', env: undefined, default: undefined },
   'drop-rate': { type: 'string', env: undefined, default: undefined },
@@ -133,7 +140,9 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
         ? ((values.port as string | undefined) ?? env.JOBHOOK_EMULATOR_PORT ?? '8787')
         : pick('port')!,
     ),
+    localHost: pick('local-host')!,
     localPort: parsePort('--local-port', pick('local-port')!),
+    localToken: pick('local-token') ?? null,
     publicUrl: publicUrl === undefined ? null : parsePublicUrl(publicUrl),
     dbPath: pick('db')!,
     pathPrefix: normalizePathPrefix(pick('path-prefix')!),
@@ -149,9 +158,16 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
     timeoutMs: parseDuration('--timeout', pick('timeout')!),
     olderThanMs: parseDuration('--older-than', pick('older-than')!),
     emulatorPort: parsePort('--emulator-port', pick('emulator-port')!),
+    format: pick('format')!,
     forwardTo: forwardTo === undefined ? null : parseHttpUrl('--forward-to', forwardTo),
     emulator: Object.freeze(parseEmulatorOptions(values, env)),
   };
+  if (!isLoopback(config.localHost) && !config.localToken) {
+    throw new JobhookError(
+      'JH_ERR_INVALID_CONFIG',
+      `--local-host ${config.localHost} exposes the inspector beyond this machine: set --local-token (or JOBHOOK_LOCAL_TOKEN) too`,
+    );
+  }
   return {
     command: command ?? null,
     args,
@@ -232,6 +248,10 @@ function parseEmulatorOptions(
     options.strictClient = { clientId, clientSecret };
   }
   return options;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 function parseDuration(flag: string, value: string): number {

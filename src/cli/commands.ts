@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import { JobhookError } from '../errors.js';
+import { EXPORT_FORMATS, exportResult, type ExportFormat } from '../inspector/exports.js';
 import { toDeliveryView } from '../inspector/request-view.js';
 import { generateSecret } from '../callback/callback-url.js';
 import type { RequestState } from '../types.js';
@@ -74,5 +75,30 @@ export function retryCommand(config: Config, args: string[], out: Out): Promise<
     out.write(
       `${count} dead-lettered handler run(s) of ${request.requestId} will run again (by a running serve/dev)\n`,
     );
+  });
+}
+
+export function exportCommand(config: Config, args: string[], out: Out): Promise<void> {
+  const id = args[0];
+  if (!id)
+    throw new JobhookError(
+      'JH_ERR_INVALID_ARGUMENT',
+      'usage: jobhook export <requestId|jobId> --format json|txt|srt|vtt',
+    );
+  if (!EXPORT_FORMATS.includes(config.format as ExportFormat)) {
+    throw new JobhookError('JH_ERR_INVALID_ARGUMENT', `--format must be one of ${EXPORT_FORMATS.join(', ')}`);
+  }
+  return withRuntime(config, async ({ store }) => {
+    const request = await store.findRequest(id);
+    if (!request) throw new JobhookError('JH_ERR_NOT_FOUND', `no request with request ID or jobId ${id}`);
+    if (request.outcomeDeliveryId === null) {
+      throw new JobhookError(
+        'JH_ERR_NOT_FOUND',
+        `request ${request.requestId} has no result yet (state ${request.state})`,
+      );
+    }
+    const delivery = await store.getDelivery(request.outcomeDeliveryId);
+    const envelope = JSON.parse(delivery!.body.toString('utf8')) as { response?: unknown };
+    out.write(exportResult(envelope.response, config.format as ExportFormat).body);
   });
 }

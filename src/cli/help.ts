@@ -10,6 +10,7 @@ Commands:
   submit <api>           submit a job (--content-uri URL | --body file.json|-) [--wait] [--timeout 10m]
   reconcile              read pending jobs back through the status endpoint [--older-than 5m]
   retry <requestId|jobId> run a request's dead-lettered handlers (and forwards) again
+  export <id>            a result as --format json|txt|srt|vtt (captions from word timings)
   mint                   record a new request and print its callback URL
   requests               list requests, newest first
   show <requestId|jobId> show a request with its deliveries and parsed envelopes
@@ -19,7 +20,11 @@ Commands:
 Options (flag > environment variable > default):
   --host <addr>          receiver interface          JOBHOOK_HOST         127.0.0.1
   --port <n>             receiver port (0 = any)     JOBHOOK_PORT         3000
-  --local-port <n>       local API port on 127.0.0.1 JOBHOOK_LOCAL_PORT   4040
+  --local-port <n>       inspector + local API port  JOBHOOK_LOCAL_PORT   4040
+  --local-host <addr>    inspector + local API host  JOBHOOK_LOCAL_HOST   127.0.0.1
+  --local-token <text>   required on every inspector/API request; needed
+                         when --local-host is not loopback
+                                                     JOBHOOK_LOCAL_TOKEN
   --public-url <url>     base URL RingCentral calls  JOBHOOK_PUBLIC_URL   http://<host>:<port>
   --db <file>            SQLite database file        JOBHOOK_DB           ./jobhook.db
   --path-prefix <path>   callback path prefix        JOBHOOK_PATH_PREFIX  /webhooks
@@ -34,6 +39,7 @@ Options (flag > environment variable > default):
   --body <file|->        submit: the job's JSON body, from a file or stdin
   --wait                 submit: wait for the result, showing progress, then print it
   --timeout <d>          submit --wait: give up waiting after this long                 10m
+  --format <f>           export: json, txt, srt or vtt                                  json
   --older-than <d>       reconcile: only jobs older than this; 0 checks every pending one 5m
   --emulator-port <n>    dev: port of the embedded emulator  JOBHOOK_EMULATOR_PORT       8787
   --forward-to <url>     serve/dev: POST each result's stored bytes there, signed with

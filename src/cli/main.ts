@@ -2,7 +2,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseInvocation } from '../config.js';
 import { isJobhookError } from '../errors.js';
-import { mintCommand, requestsCommand, retryCommand, rotateSecretCommand, showCommand } from './commands.js';
+import {
+  exportCommand,
+  mintCommand,
+  requestsCommand,
+  retryCommand,
+  rotateSecretCommand,
+  showCommand,
+} from './commands.js';
 import { emulate } from './emulate.js';
 import { HELP } from './help.js';
 import { reconcileCommand } from './reconcile-command.js';
@@ -46,6 +53,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'show':
       await showCommand(config, args, process.stdout);
+      return 0;
+    case 'export':
+      await exportCommand(config, args, process.stdout);
       return 0;
     case 'retry':
       await retryCommand(config, args, process.stdout);

@@ -46,8 +46,14 @@ export async function serve(
   });
   const publicAddress = await receiver.listen(config.port, config.host);
   const publicUrl = publicBaseUrl(config, publicAddress.port);
-  const localApi = createLocalApi({ store, mint: minterFor(runtime, config, publicUrl), logger });
-  const localAddress = await localApi.listen(config.localPort, '127.0.0.1');
+  const localApi = createLocalApi({
+    store,
+    mint: minterFor(runtime, config, publicUrl),
+    token: config.localToken,
+    logger,
+  });
+  const localAddress = await localApi.listen(config.localPort, config.localHost);
+  const localUrl = hostUrl(config.localHost, localAddress.port);
 
   const { credentials, local } = emulatorUrl
     ? { credentials: devCredentials(emulatorUrl), local: false }
@@ -72,7 +78,8 @@ export async function serve(
     [
       withEmulator ? 'jobhook dev is running' : 'jobhook is serving',
       `  receiver   ${receiverUrl}  (webhooks under ${publicUrl}${config.pathPrefix}/<requestId>/<tag>)`,
-      `  local API  http://127.0.0.1:${localAddress.port}/api/requests`,
+      `  inspector  ${localUrl}/${config.localToken ? '?token=<--local-token>' : ''}`,
+      `  local API  ${localUrl}/api/requests`,
       ...(emulatorUrl ? [`  emulator   ${emulatorUrl}  (RingCentral AI API stand-in)`] : []),
       ...(config.forwardTo ? [`  forward    ${config.forwardTo}  (Standard Webhooks secret ${forwardSecret})`] : []),
       `  database   ${config.dbPath}`,

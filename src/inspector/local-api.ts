@@ -1,13 +1,22 @@
+import { timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { listenOn } from '../http-listen.js';
 import type { Store } from '../store/store.js';
 import type { RequestKind, RequestState } from '../types.js';
+import { exportResult, type ExportFormat } from './exports.js';
 import { toDeliveryView, type RequestDetailView } from './request-view.js';
 
 export interface LocalApiOptions {
   store: Store;
+  /**
+   * Required on every page and API request when set (header `Authorization: Bearer …` or `?token=`).
+   * The CLI insists on one when the local listener is not on loopback.
+   */
+  token?: string | null;
   /** Mints a request (write-ahead); injected so this folder does not depend on the client. */
   mint: (input: { kind?: RequestKind; api?: string }) => Promise<{ requestId: string; callbackUrl: string }>;
   logger?: Logger;
@@ -21,6 +30,19 @@ export interface LocalApi {
 
 const STATES: readonly RequestState[] = ['pending', 'succeeded', 'failed', 'expired'];
 const MAX_MINT_BODY_BYTES = 64 * 1024;
+const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url));
+const PAGE_FILES: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
+};
+/** No inline script or style, no other origin: stored payloads are shown as text and can load nothing. */
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
 
 /**
  * The local JSON API (loopback only by default): what the inspector page and scripts read.
@@ -32,7 +54,36 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local');
     const path = url.pathname;
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     if (req.method === 'GET' && path === '/healthz') return json(res, 200, { status: 'ok' });
+    if (options.token && !authorized(req, url, options.token))
+      return error(res, 401, 'a valid --local-token is required');
+    const page = req.method === 'GET' ? PAGE_FILES[path] : undefined;
+    if (page) {
+      const body = await readFile(PAGE_DIR + page.file);
+      res.writeHead(200, { 'content-type': page.type, 'content-length': body.length, 'cache-control': 'no-cache' });
+      return void res.end(body);
+    }
+    if (req.method === 'GET' && path === '/api/events') return events(req, res);
+    const exported = /^\/api\/requests\/([^/]+)\/export\.(json|txt|srt|vtt)$/.exec(path);
+    if (req.method === 'GET' && exported) {
+      const request = await store.findRequest(decodeURIComponent(exported[1]!));
+      if (!request?.outcomeDeliveryId) return error(res, 404, 'no result to export for that request');
+      const delivery = await store.getDelivery(request.outcomeDeliveryId);
+      const envelope = JSON.parse(delivery!.body.toString('utf8')) as { response?: unknown };
+      let out: { body: string; contentType: string };
+      try {
+        out = exportResult(envelope.response, exported[2] as ExportFormat);
+      } catch (err) {
+        return error(res, 422, (err as Error).message);
+      }
+      res.writeHead(200, {
+        'content-type': out.contentType,
+        'content-disposition': `attachment; filename="${request.requestId}.${exported[2]}"`,
+        'content-length': Buffer.byteLength(out.body),
+      });
+      return void res.end(out.body);
+    }
     if (req.method === 'GET' && path === '/api/requests') {
       const state = url.searchParams.get('state');
       if (state !== null && !STATES.includes(state as RequestState)) {
@@ -45,7 +96,14 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
         api: url.searchParams.get('api') ?? undefined,
         limit,
       });
-      return json(res, 200, { requests });
+      // The page shows a request whose handler gave up as dead-lettered, whatever its result.
+      const withDisplay = await Promise.all(
+        requests.map(async (r) => {
+          const dead = (await store.listHandlerRuns(r.requestId)).some((run) => run.state === 'dead');
+          return { ...r, displayState: dead ? 'dead-lettered' : r.state };
+        }),
+      );
+      return json(res, 200, { requests: withDisplay });
     }
     const detail = /^\/api\/requests\/([^/]+)$/.exec(path);
     if (req.method === 'GET' && detail) {
@@ -66,7 +124,31 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
     return error(res, 404, 'not found');
   }
 
-  const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+  /** Server-sent events: `changed` whenever the listed requests change (polled once a second). */
+  const streams = new Set<ServerResponse>();
+  let lastSignature = '';
+  const watch = setInterval(() => {
+    if (streams.size === 0) return;
+    void store
+      .listRequests({ limit: 500 })
+      .then((rows) => {
+        const signature = rows.map((r) => `${r.requestId}:${r.state}:${r.deliveryCount}:${r.updatedAt}`).join('|');
+        if (signature === lastSignature) return;
+        lastSignature = signature;
+        for (const stream of streams) stream.write(`event: changed\ndata: {}\n\n`);
+      })
+      .catch((err: unknown) => logger?.warn({ err }, 'inspector event check failed'));
+  }, 1000);
+  watch.unref();
+
+  function events(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.write(': jobhook inspector events\n\n');
+    streams.add(res);
+    req.on('close', () => streams.delete(res));
+  }
+
+  const server = createServer({ headersTimeout: 10_000, requestTimeout: 0 }, (req, res) => {
     route(req, res).catch((err: unknown) => {
       logger?.error({ err }, 'local API request failed');
       if (!res.headersSent) error(res, 503, (err as Error).message);
@@ -77,12 +159,22 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
     server,
     listen: (port, host) => listenOn(server, port, host),
     close() {
+      clearInterval(watch);
+      for (const stream of streams) stream.end();
       return new Promise((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
     },
   };
+}
+
+function authorized(req: IncomingMessage, url: URL, token: string): boolean {
+  const presented =
+    /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? url.searchParams.get('token') ?? '';
+  const a = Buffer.from(presented);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function json(res: ServerResponse, status: number, value: unknown): void {

@@ -61,3 +61,33 @@ describe('local JSON API', () => {
     expect((await fetch(`${base}/webhooks`)).status).toBe(404);
   });
 });
+
+describe('local listener security', () => {
+  it('requires the token on every page and API request when one is set, and sends a strict CSP', async () => {
+    harness = await startHarness(tempDbPath());
+    api = createLocalApi({ store: harness.store, mint: harness.mint, token: 's3cret-token' });
+    base = `http://127.0.0.1:${(await api.listen(0, '127.0.0.1')).port}`;
+    for (const path of ['/', '/app.js', '/api/requests', '/api/events']) {
+      const denied = await fetch(`${base}${path}`);
+      expect(denied.status, path).toBe(401);
+      await denied.arrayBuffer();
+    }
+    expect((await fetch(`${base}/api/requests?token=wrong`)).status).toBe(401);
+    const page = await fetch(`${base}/?token=s3cret-token`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<script src="/app.js" defer>');
+    expect(page.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    );
+    const listed = await fetch(`${base}/api/requests`, { headers: { authorization: 'Bearer s3cret-token' } });
+    expect(listed.status).toBe(200);
+  });
+
+  it('refuses to bind beyond loopback without a token', async () => {
+    harness = await startHarness(tempDbPath());
+    api = createLocalApi({ store: harness.store, mint: harness.mint });
+    const { parseInvocation } = await import('../../src/config.js');
+    expect(() => parseInvocation(['serve', '--local-host', '0.0.0.0'], {})).toThrow(/--local-token/);
+    expect(parseInvocation(['serve', '--local-host', '0.0.0.0', '--local-token', 't'], {}).config.localToken).toBe('t');
+  });
+});

@@ -1,0 +1,128 @@
+import { JobhookError } from '../errors.js';
+
+/**
+ * Exports of a speech result: captions (SRT, WebVTT) built from word timings, and plain text with speaker
+ * turns. Pure: result in, text out. Caption cues keep one speaker, at most `maxChars` characters and
+ * `maxSeconds` seconds; words take their punctuated spelling from the utterance text when it lines up.
+ */
+export type ExportFormat = 'json' | 'txt' | 'srt' | 'vtt';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['json', 'txt', 'srt', 'vtt'];
+
+interface Word {
+  word: string;
+  start: number;
+  end: number;
+  speakerId?: string;
+}
+
+interface SpeechLike {
+  transcript?: string;
+  words?: Word[];
+  utterances?: { speakerId?: string; start: number; end: number; text?: string; wordTimings?: Word[] }[];
+  utteranceInsights?: { speakerId?: string; start: number; end: number; text: string }[];
+}
+
+export interface Cue {
+  start: number;
+  end: number;
+  speakerId: string | null;
+  text: string;
+}
+
+const asSpeech = (result: unknown): SpeechLike => (typeof result === 'object' && result !== null ? result : {});
+
+/** Words with display spelling: from utterance text tokens when they match the word timings one to one. */
+function displayWords(result: SpeechLike): Word[] {
+  if (result.utterances?.every((u) => u.wordTimings && u.text)) {
+    return result.utterances.flatMap((u) => {
+      const tokens = u.text!.split(/\s+/).filter(Boolean);
+      const timings = u.wordTimings!;
+      return timings.map((t, i) => ({
+        word: tokens.length === timings.length ? tokens[i]! : t.word,
+        start: t.start,
+        end: t.end,
+        speakerId: t.speakerId ?? u.speakerId,
+      }));
+    });
+  }
+  return result.words ?? [];
+}
+
+export function buildCues(result: unknown, { maxChars = 42, maxSeconds = 7 } = {}): Cue[] {
+  const words = displayWords(asSpeech(result));
+  if (words.length === 0)
+    throw new JobhookError('JH_ERR_INVALID_ARGUMENT', 'this result has no word timings to caption');
+  const cues: Cue[] = [];
+  let cue: Cue | null = null;
+  for (const w of words) {
+    const speakerId = w.speakerId ?? null;
+    const fits =
+      cue !== null &&
+      cue.speakerId === speakerId &&
+      cue.text.length + 1 + w.word.length <= maxChars &&
+      w.end - cue.start <= maxSeconds;
+    if (fits) {
+      cue!.text += ` ${w.word}`;
+      cue!.end = w.end;
+    } else {
+      if (cue) cues.push(cue);
+      cue = { start: w.start, end: Math.max(w.end, w.start + 0.01), speakerId, text: w.word };
+    }
+  }
+  if (cue) cues.push(cue);
+  return cues;
+}
+
+function timestamp(seconds: number, separator: ',' | '.'): string {
+  const ms = Math.round(seconds * 1000);
+  const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+  return `${pad(Math.floor(ms / 3_600_000))}:${pad(Math.floor(ms / 60_000) % 60)}:${pad(Math.floor(ms / 1000) % 60)}${separator}${pad(ms % 1000, 3)}`;
+}
+
+export function toSrt(result: unknown): string {
+  return buildCues(result)
+    .map((c, i) => `${i + 1}\n${timestamp(c.start, ',')} --> ${timestamp(c.end, ',')}\n${c.text}\n`)
+    .join('\n');
+}
+
+const escapeVtt = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export function toVtt(result: unknown): string {
+  const cues = buildCues(result).map((c) => {
+    const voice = c.speakerId === null ? '' : `<v Speaker ${escapeVtt(c.speakerId)}>`;
+    return `${timestamp(c.start, '.')} --> ${timestamp(c.end, '.')}\n${voice}${escapeVtt(c.text)}\n`;
+  });
+  return `WEBVTT\n\n${cues.join('\n')}`;
+}
+
+/** Plain text: one paragraph per speaker turn (`Speaker 0: …`), or the transcript without speakers. */
+export function toText(result: unknown): string {
+  const speech = asSpeech(result);
+  const turns = speech.utterances ?? speech.utteranceInsights;
+  if (turns?.length && turns.every((u) => typeof u.text === 'string')) {
+    const merged: { speakerId: string | undefined; text: string }[] = [];
+    for (const u of turns) {
+      const last = merged.at(-1);
+      if (last && last.speakerId === u.speakerId) last.text += ` ${u.text}`;
+      else merged.push({ speakerId: u.speakerId, text: u.text! });
+    }
+    return (
+      merged.map((t) => (t.speakerId === undefined ? t.text : `Speaker ${t.speakerId}: ${t.text}`)).join('\n\n') + '\n'
+    );
+  }
+  if (typeof speech.transcript === 'string') return `${speech.transcript}\n`;
+  throw new JobhookError('JH_ERR_INVALID_ARGUMENT', 'this result has no transcript to export as text');
+}
+
+export function exportResult(result: unknown, format: ExportFormat): { body: string; contentType: string } {
+  switch (format) {
+    case 'json':
+      return { body: JSON.stringify(result, null, 2) + '\n', contentType: 'application/json; charset=utf-8' };
+    case 'txt':
+      return { body: toText(result), contentType: 'text/plain; charset=utf-8' };
+    case 'srt':
+      return { body: toSrt(result), contentType: 'application/x-subrip; charset=utf-8' };
+    case 'vtt':
+      return { body: toVtt(result), contentType: 'text/vtt; charset=utf-8' };
+  }
+}
