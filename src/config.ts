@@ -34,6 +34,8 @@ export interface Config {
   readonly timeoutMs: number;
   /** `reconcile`: check pending jobs older than this (0 = all). */
   readonly olderThanMs: number;
+  /** `serve`/`dev`: open a tunnel of this kind (`ngrok`) to the public receiver and use its URL. */
+  readonly tunnel: string | null;
   /** `export`: output format. */
   readonly format: string;
   /** `serve`/`dev`: forward each result's stored bytes, signed, to this URL. */
@@ -78,6 +80,7 @@ const OPTIONS = {
   'emulator-port': { type: 'string', env: 'JOBHOOK_EMULATOR_PORT', default: '8787' },
   'forward-to': { type: 'string', env: 'JOBHOOK_FORWARD_TO', default: undefined },
   format: { type: 'string', env: undefined, default: 'json' },
+  tunnel: { type: 'string', env: 'JOBHOOK_TUNNEL', default: undefined },
   latency: { type: 'string', env: undefined, default: undefined },
   'fail-rate': { type: 'string', env: undefined, default: undefined },
   'drop-rate': { type: 'string', env: undefined, default: undefined },
@@ -159,9 +162,16 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
     olderThanMs: parseDuration('--older-than', pick('older-than')!),
     emulatorPort: parsePort('--emulator-port', pick('emulator-port')!),
     format: pick('format')!,
+    tunnel: pick('tunnel') ?? null,
     forwardTo: forwardTo === undefined ? null : parseHttpUrl('--forward-to', forwardTo),
     emulator: Object.freeze(parseEmulatorOptions(values, env)),
   };
+  if (config.tunnel !== null && config.publicUrl !== null) {
+    throw new JobhookError(
+      'JH_ERR_INVALID_CONFIG',
+      '--tunnel and --public-url exclude each other: the tunnel decides the public URL',
+    );
+  }
   if (!isLoopback(config.localHost) && !config.localToken) {
     throw new JobhookError(
       'JH_ERR_INVALID_CONFIG',

@@ -26,6 +26,8 @@ Options (flag > environment variable > default):
                          when --local-host is not loopback
                                                      JOBHOOK_LOCAL_TOKEN
   --public-url <url>     base URL RingCentral calls  JOBHOOK_PUBLIC_URL   http://<host>:<port>
+  --tunnel ngrok         serve/dev: open an ngrok tunnel to the receiver (NGROK_AUTHTOKEN) and
+                         use its URL as the public URL   JOBHOOK_TUNNEL
   --db <file>            SQLite database file        JOBHOOK_DB           ./jobhook.db
   --path-prefix <path>   callback path prefix        JOBHOOK_PATH_PREFIX  /webhooks
   --max-body <size>      largest accepted delivery   JOBHOOK_MAX_BODY     64MiB

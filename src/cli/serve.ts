@@ -6,6 +6,7 @@ import { createLocalApi } from '../inspector/local-api.js';
 import { createEnvelopeIndexer } from '../receiver/envelope-indexer.js';
 import { createReceiver } from '../receiver/receiver.js';
 import { clientFor, credentialsFromEnv, devCredentials } from './client.js';
+import { openTunnel } from './tunnel.js';
 import { createLogger, minterFor, openRuntime, publicBaseUrl } from './runtime.js';
 
 const hostUrl = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -45,7 +46,8 @@ export async function serve(
     logger,
   });
   const publicAddress = await receiver.listen(config.port, config.host);
-  const publicUrl = publicBaseUrl(config, publicAddress.port);
+  const tunnel = config.tunnel ? await openTunnel(config.tunnel, publicAddress.port) : null;
+  const publicUrl = tunnel?.url ?? publicBaseUrl(config, publicAddress.port);
   const localApi = createLocalApi({
     store,
     mint: minterFor(runtime, config, publicUrl),
@@ -78,6 +80,7 @@ export async function serve(
     [
       withEmulator ? 'jobhook dev is running' : 'jobhook is serving',
       `  receiver   ${receiverUrl}  (webhooks under ${publicUrl}${config.pathPrefix}/<requestId>/<tag>)`,
+      ...(tunnel ? [`  tunnel     ${tunnel.url} → ${receiverUrl} (${config.tunnel}; the receiver only)`] : []),
       `  inspector  ${localUrl}/${config.localToken ? '?token=<--local-token>' : ''}`,
       `  local API  ${localUrl}/api/requests`,
       ...(emulatorUrl ? [`  emulator   ${emulatorUrl}  (RingCentral AI API stand-in)`] : []),
@@ -101,7 +104,7 @@ export async function serve(
     logger.info({ signal }, 'shutting down: finishing in-flight deliveries');
     void (async () => {
       try {
-        await Promise.all([receiver.close(), localApi.close(), jobhook?.close(), forwarder?.stop()]);
+        await Promise.all([receiver.close(), localApi.close(), jobhook?.close(), forwarder?.stop(), tunnel?.close()]);
         await emulator?.close();
         await store.close();
         logger.info('stopped cleanly');
