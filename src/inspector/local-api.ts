@@ -113,6 +113,13 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
       const handlerRuns = await store.listHandlerRuns(request.requestId);
       return json(res, 200, { request, deliveries, handlerRuns } satisfies RequestDetailView);
     }
+    const replay = /^\/api\/requests\/([^/]+)\/replay$/.exec(path);
+    if (req.method === 'POST' && replay) {
+      const request = await store.findRequest(decodeURIComponent(replay[1]!));
+      if (!request) return error(res, 404, 'no request with that request ID or jobId');
+      const runs = await store.retryHandlerRuns(request.requestId, { all: true });
+      return json(res, 202, { requestId: request.requestId, runs });
+    }
     if (req.method === 'POST' && path === '/api/mint') {
       const input = await readJson(req);
       if (input === undefined) return error(res, 400, 'body must be a JSON object (or empty)');

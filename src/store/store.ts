@@ -79,8 +79,11 @@ export interface Store {
     outcome: { ok: true } | { ok: false; error: string; retryAtMs: number | null },
   ): Promise<void>;
   listHandlerRuns(requestId: string): Promise<HandlerRun[]>;
-  /** Makes a request's dead runs pending again (attempts restart). Returns how many. */
-  retryHandlerRuns(requestId: string): Promise<number>;
+  /**
+   * Makes a request's runs pending again (attempts restart): only dead ones, or with `all` every run,
+   * which replays the result through every handler and the forward target. Returns how many.
+   */
+  retryHandlerRuns(requestId: string, options?: { all?: boolean }): Promise<number>;
 
   /** Looks a request up by request ID or by jobId. */
   findRequest(requestIdOrJobId: string): Promise<RequestRecord | undefined>;

@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createForwardHandler, generateForwardSecret } from '../../src/client/forwarder.js';
+import { createLocalApi } from '../../src/inspector/local-api.js';
 import { startLoop, type Loop } from '../helpers/loop.js';
 import { waitFor } from '../helpers/receiver-harness.js';
 import { tempDbPath } from '../helpers/temp.js';
@@ -41,5 +42,17 @@ describe('--forward-to', () => {
       return list[0]?.state === 'succeeded' && list;
     });
     expect(runs[0]).toMatchObject({ handler: 'forward', attempts: 2 });
+
+    // The inspector's replay sends the stored result through the forward target again.
+    const api = createLocalApi({ store: loop.harness.store, mint: loop.harness.mint });
+    const base = `http://127.0.0.1:${(await api.listen(0, '127.0.0.1')).port}`;
+    try {
+      const replay = await fetch(`${base}/api/requests/${job.jobId}/replay`, { method: 'POST' });
+      expect(await replay.json()).toEqual({ requestId: job.requestId, runs: 1 });
+      await sink.waitFor(3);
+      expect(sink.received[2]!.body).toBe(forwarded.body);
+    } finally {
+      await api.close();
+    }
   });
 });

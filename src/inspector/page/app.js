@@ -244,6 +244,26 @@ async function renderDetail(id) {
     ...section(
       'Handlers and forwards',
       handlerRuns.length === 0
+        ? null
+        : el(
+            'div',
+            { class: 'actions' },
+            el(
+              'button',
+              {
+                type: 'button',
+                id: 'replay',
+                onclick: async () => {
+                  await fetch(withToken(`/api/requests/${encodeURIComponent(request.requestId)}/replay`), {
+                    method: 'POST',
+                  });
+                  await route();
+                },
+              },
+              'replay the result through every handler and forward',
+            ),
+          ),
+      handlerRuns.length === 0
         ? el('p', { class: 'muted' }, 'none')
         : el(
             'ul',

@@ -53,8 +53,8 @@ export function prepareHandlerRuns(db: Database.Database) {
   );
   const list = db.prepare<[string], RunRow>('SELECT * FROM handler_runs WHERE request_id = ? ORDER BY handler');
   const retry = db.prepare(
-    `UPDATE handler_runs SET state = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ?
-     WHERE request_id = ? AND state = 'dead'`,
+    `UPDATE handler_runs SET state = 'pending', attempts = 0, next_attempt_at = @now, updated_at = @now
+     WHERE request_id = @requestId AND (@all OR state = 'dead')`,
   );
 
   return {
@@ -81,6 +81,7 @@ export function prepareHandlerRuns(db: Database.Database) {
         );
     },
     list: (requestId: string) => list.all(requestId).map(toRun),
-    retry: (requestId: string, nowMs: number) => retry.run(nowMs, nowMs, requestId).changes,
+    retry: (requestId: string, nowMs: number, all: boolean) =>
+      retry.run({ requestId, now: nowMs, all: all ? 1 : 0 }).changes,
   };
 }

@@ -471,8 +471,8 @@ export class SqliteStore implements Store {
     return this.#runs.list(requestId);
   }
 
-  async retryHandlerRuns(requestId: string): Promise<number> {
-    return this.#write('retry handler runs', () => this.#runs.retry(requestId, Date.now()));
+  async retryHandlerRuns(requestId: string, options: { all?: boolean } = {}): Promise<number> {
+    return this.#write('retry handler runs', () => this.#runs.retry(requestId, Date.now(), options.all === true));
   }
 
   async findRequest(requestIdOrJobId: string): Promise<RequestRecord | undefined> {
