@@ -3,7 +3,8 @@ import { JobhookError } from '../errors.js';
 import { EXPORT_FORMATS, exportResult, type ExportFormat } from '../inspector/exports.js';
 import { toDeliveryView } from '../inspector/request-view.js';
 import { generateSecret } from '../callback/callback-url.js';
-import type { RequestState } from '../types.js';
+import type { Store } from '../store/store.js';
+import type { RequestRecord, RequestState } from '../types.js';
 import { formatRequestDetail, formatRequestTable } from './format.js';
 import { minterFor, openRuntime, type Runtime } from './runtime.js';
 
@@ -20,6 +21,13 @@ async function withRuntime<T>(config: Config, fn: (runtime: Runtime) => Promise<
 }
 
 const printJson = (out: Out, value: unknown): void => void out.write(JSON.stringify(value, null, 2) + '\n');
+
+/** The request behind a request ID or jobId given on the command line, or JH_ERR_NOT_FOUND. */
+async function requireRequest(store: Store, id: string): Promise<RequestRecord> {
+  const request = await store.findRequest(id);
+  if (!request) throw new JobhookError('JH_ERR_NOT_FOUND', `no request with request ID or jobId ${id}`);
+  return request;
+}
 
 export function mintCommand(config: Config, out: Out): Promise<void> {
   return withRuntime(config, async (runtime) => {
@@ -48,8 +56,7 @@ export function showCommand(config: Config, args: string[], out: Out): Promise<v
   const id = args[0];
   if (!id) throw new JobhookError('JH_ERR_INVALID_ARGUMENT', 'usage: jobhook show <requestId|jobId>');
   return withRuntime(config, async ({ store }) => {
-    const request = await store.findRequest(id);
-    if (!request) throw new JobhookError('JH_ERR_NOT_FOUND', `no request with request ID or jobId ${id}`);
+    const request = await requireRequest(store, id);
     const view = { request, deliveries: (await store.listDeliveries(request.requestId)).map(toDeliveryView) };
     if (config.json) printJson(out, view);
     else out.write(formatRequestDetail(view));
@@ -69,8 +76,7 @@ export function retryCommand(config: Config, args: string[], out: Out): Promise<
   const id = args[0];
   if (!id) throw new JobhookError('JH_ERR_INVALID_ARGUMENT', 'usage: jobhook retry <requestId|jobId>');
   return withRuntime(config, async ({ store }) => {
-    const request = await store.findRequest(id);
-    if (!request) throw new JobhookError('JH_ERR_NOT_FOUND', `no request with request ID or jobId ${id}`);
+    const request = await requireRequest(store, id);
     const count = await store.retryHandlerRuns(request.requestId);
     out.write(
       `${count} dead-lettered handler run(s) of ${request.requestId} will run again (by a running serve/dev)\n`,
@@ -89,8 +95,7 @@ export function exportCommand(config: Config, args: string[], out: Out): Promise
     throw new JobhookError('JH_ERR_INVALID_ARGUMENT', `--format must be one of ${EXPORT_FORMATS.join(', ')}`);
   }
   return withRuntime(config, async ({ store }) => {
-    const request = await store.findRequest(id);
-    if (!request) throw new JobhookError('JH_ERR_NOT_FOUND', `no request with request ID or jobId ${id}`);
+    const request = await requireRequest(store, id);
     if (request.outcomeDeliveryId === null) {
       throw new JobhookError(
         'JH_ERR_NOT_FOUND',
