@@ -82,5 +82,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`jobhook: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
       process.exitCode = 70;
     }
+    // A server that failed halfway through starting may hold listeners open: do not linger.
+    process.exit();
   },
 );
