@@ -37,8 +37,10 @@ export interface PendingRow {
   received_at: number;
 }
 
+/** @internal */
 export type Statements = ReturnType<typeof prepareStatements>;
 
+/** @internal Store plumbing; its statement types stay out of the published declarations. */
 export function prepareStatements(db: Database.Database) {
   const watermark = `SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = '${WATERMARK_KEY}'), 0)`;
   return {
