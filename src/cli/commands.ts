@@ -3,6 +3,7 @@ import { JobhookError } from '../errors.js';
 import { EXPORT_FORMATS, exportResult, type ExportFormat } from '../inspector/exports.js';
 import { toDeliveryView } from '../inspector/request-view.js';
 import { generateSecret } from '../callback/callback-url.js';
+import { parseEnvelope } from '../ringcentral/envelope.js';
 import type { Store } from '../store/store.js';
 import type { RequestRecord, RequestState } from '../types.js';
 import { formatRequestDetail, formatRequestTable } from './format.js';
@@ -14,6 +15,9 @@ const STATES: readonly RequestState[] = ['pending', 'succeeded', 'failed', 'expi
 async function withRuntime<T>(config: Config, fn: (runtime: Runtime) => Promise<T>): Promise<T> {
   const runtime = await openRuntime(config);
   try {
+    // Index what a stopped (or busy) server has not yet: the commands then show folded duplicates and
+    // parsed envelopes whatever the server's state. Idempotent, and cheap when nothing is pending.
+    for (let pass; !pass || pass.examined > 0;) pass = await runtime.store.indexDeliveries(parseEnvelope);
     return await fn(runtime);
   } finally {
     await runtime.store.close();

@@ -97,3 +97,28 @@ describe('jobhook CLI', () => {
     }
   });
 });
+
+describe('jobhook show after the server stopped', () => {
+  it('folds and parses what the server had not indexed yet', async () => {
+    const dbPath = tempDbPath();
+    const server = await startServer(['--db', dbPath]);
+    const url = runCli([
+      'mint',
+      '--db',
+      dbPath,
+      '--public-url',
+      `http://127.0.0.1:${server.receiverPort}`,
+    ]).stdout.trim();
+    const body = JSON.stringify(sttEnvelope('job-kill'));
+    expect(await post(url, body)).toBe(200);
+    expect(await post(url, body)).toBe(200);
+    server.child.kill('SIGKILL'); // possibly before its indexer ran
+    await server.exited;
+    const view = JSON.parse(runCli(['show', 'job-kill', '--db', dbPath, '--json']).stdout) as {
+      request: { state: string };
+      deliveries: { count: number; parseState: string }[];
+    };
+    expect(view.request.state).toBe('succeeded');
+    expect(view.deliveries.map((d) => [d.count, d.parseState])).toEqual([[2, 'parsed']]);
+  });
+});
