@@ -87,7 +87,8 @@ const OPTIONS = {
   'duplicate-rate': { type: 'string', env: undefined, default: undefined },
   'unavailable-rate': { type: 'string', env: undefined, default: undefined },
   delay: { type: 'string', env: undefined, default: undefined },
-  reorder: { type: 'string', env: undefined, default: undefined },
+  reorder: { type: 'boolean', env: undefined, default: undefined },
+  'reorder-window': { type: 'string', env: undefined, default: undefined },
   'rate-limit': { type: 'string', env: undefined, default: undefined },
   retries: { type: 'string', env: undefined, default: undefined },
   'retry-backoff': { type: 'string', env: undefined, default: undefined },
@@ -227,8 +228,8 @@ function parseEmulatorOptions(
   }
   const delay = duration('delay');
   if (delay !== undefined) options.deliveryDelayMs = delay;
-  const reorder = duration('reorder');
-  if (reorder !== undefined) options.reorderWindowMs = reorder;
+  const reorderWindow = duration('reorder-window');
+  if (values.reorder === true || reorderWindow !== undefined) options.reorderWindowMs = reorderWindow ?? 2000;
   const rateLimit = text('rate-limit');
   if (rateLimit !== undefined) {
     const parsed = parseRateLimit(rateLimit);

@@ -59,7 +59,8 @@ Emulator options (jobhook emulate):
   --duplicate-rate <0..1> share of results delivered 2-3 times              0
   --unavailable-rate <0..1> share of submits answered 503                   0
   --delay <d>            extra wait before each delivery                    0
-  --reorder <d>          hold results this long, deliver them shuffled      off
+  --reorder              deliver results shuffled across jobs               off
+  --reorder-window <d>   how long results are held to be shuffled           2s
   --rate-limit <n/w>     Heavy group limit shared by submits and status
                          reads, e.g. 10/min (the documented default)        off
   --retries <n>          redeliveries after a non-200 or timeout (0 = none) 5
