@@ -102,6 +102,11 @@ const OPTIONS = {
 
 type OptionName = keyof typeof OPTIONS;
 
+/** Every flag and the environment variable behind it (for documentation checks). */
+export function optionTable(): { flag: string; env: string | undefined }[] {
+  return Object.entries(OPTIONS).map(([name, spec]) => ({ flag: `--${name}`, env: spec.env }));
+}
+
 export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Invocation {
   let parsed;
   try {

@@ -111,3 +111,20 @@ describe('emulator configuration', () => {
     });
   });
 });
+
+describe('documentation', () => {
+  it('documents every flag and environment variable in the README and in --help', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { optionTable } = await import('../src/config.js');
+    const { HELP } = await import('../src/cli/help.js');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const missing: string[] = [];
+    for (const { flag, env } of optionTable()) {
+      if (flag === '--version' || flag === '--help') continue;
+      if (!readme.includes(`\`${flag}`)) missing.push(`README: ${flag}`);
+      if (!HELP.includes(flag)) missing.push(`--help: ${flag}`);
+      if (env && !readme.includes(env)) missing.push(`README: ${env}`);
+    }
+    expect(missing).toEqual([]);
+  });
+});
