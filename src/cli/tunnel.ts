@@ -19,8 +19,6 @@ export interface Tunnel {
   close(): Promise<void>;
 }
 
-export const TUNNEL_KINDS = ['ngrok'] as const;
-
 export async function openTunnel(
   kind: string,
   receiverPort: number,

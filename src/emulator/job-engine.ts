@@ -52,7 +52,6 @@ export class JobEngine {
   #counter = 0;
   /** Finished jobs held back to be delivered shuffled (reorder fault). */
   #reorderBuffer: EmulatedJob[] = [];
-  #inflightDeliveries = 0;
 
   constructor(opts: JobEngineOptions) {
     this.#opts = opts;
@@ -196,7 +195,6 @@ export class JobEngine {
     const policy = this.#options.redelivery;
     const record: DeliveryAttempt = { copy, attempt, at: new Date().toISOString(), status: null };
     job.attempts.push(record);
-    this.#inflightDeliveries++;
     try {
       const response = await (this.#opts.fetch ?? fetch)(job.webhook!, {
         method: 'POST',
@@ -209,8 +207,6 @@ export class JobEngine {
       await response.arrayBuffer().catch(() => undefined);
     } catch (error) {
       record.error = (error as Error).name === 'TimeoutError' ? 'timeout' : (error as Error).message;
-    } finally {
-      this.#inflightDeliveries--;
     }
     if (record.status === 200) return;
     this.#opts.logger?.debug(
@@ -220,11 +216,6 @@ export class JobEngine {
     if (attempt < policy.retries) {
       this.#later(policy.backoffMs * 2 ** attempt, () => void this.#attempt(job, copy, attempt + 1));
     }
-  }
-
-  /** Jobs not finished, and deliveries scheduled or in flight. */
-  get busy(): boolean {
-    return this.#timers.size > 0 || this.#inflightDeliveries > 0;
   }
 
   reset(): void {

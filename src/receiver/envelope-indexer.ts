@@ -18,8 +18,6 @@ export interface EnvelopeIndexer {
   notify(): void;
   /** Resolves once everything notified so far is indexed (or a pass failed). Call `notify()` first to force a pass. */
   drain(): Promise<void>;
-  /** Cancels a scheduled pass (for shutdown after `drain`). */
-  stop(): void;
 }
 
 export interface EnvelopeIndexerOptions {
@@ -108,10 +106,6 @@ export function createEnvelopeIndexer(store: Store, options: EnvelopeIndexerOpti
         timer = null;
       }
       if (dirty) await runPasses();
-    },
-    stop() {
-      if (timer) clearTimeout(timer);
-      timer = null;
     },
   };
 }
