@@ -4,6 +4,7 @@ import { EXPORT_FORMATS, exportResult, type ExportFormat } from '../inspector/ex
 import { toDeliveryView } from '../inspector/request-view.js';
 import { generateSecret } from '../callback/callback-url.js';
 import { parseEnvelope } from '../ringcentral/envelope.js';
+import { readOutcome } from '../store/outcome.js';
 import type { Store } from '../store/store.js';
 import type { RequestRecord, RequestState } from '../types.js';
 import { formatRequestDetail, formatRequestTable } from './format.js';
@@ -100,14 +101,10 @@ export function exportCommand(config: Config, args: string[], out: Out): Promise
   }
   return withRuntime(config, async ({ store }) => {
     const request = await requireRequest(store, id);
-    if (request.outcomeDeliveryId === null) {
-      throw new JobhookError(
-        'JH_ERR_NOT_FOUND',
-        `request ${request.requestId} has no result yet (state ${request.state})`,
-      );
+    const outcome = await readOutcome(store, request);
+    if (!outcome) {
+      throw new JobhookError('JH_ERR_NOT_FOUND', `request ${request.requestId} has no result (state ${request.state})`);
     }
-    const delivery = await store.getDelivery(request.outcomeDeliveryId);
-    const envelope = JSON.parse(delivery!.body.toString('utf8')) as { response?: unknown };
-    out.write(exportResult(envelope.response, config.format as ExportFormat).body);
+    out.write(exportResult(outcome.envelope.response, config.format as ExportFormat).body);
   });
 }

@@ -81,6 +81,8 @@ export async function submitCommand(
       `jobhook: no RC_* credentials; using the local emulator at ${credentials.server} (start it with \`jobhook dev\`)\n`,
     );
   const runtime = await openRuntime(config);
+  // At the default level the client's info lines would interleave with the progress line on stderr;
+  // an explicit --log-level (debug, warn…) turns the logger on.
   const jobhook = await clientFor(
     runtime,
     config,

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { readOutcome } from '../store/outcome.js';
 import type { Store } from '../store/store.js';
 
 /** What a result handler receives: one terminal result (Success or Fail) of one request. */
@@ -107,12 +108,11 @@ export class HandlerRunner {
     const { store, logger } = this.#opts;
     try {
       const request = (await store.findRequest(requestId))!;
-      const delivery = await store.getDelivery(request.outcomeDeliveryId!);
-      const envelope = JSON.parse(delivery!.body.toString('utf8')) as Record<string, unknown>;
-      const headers = delivery!.rawHeaders;
+      const { delivery, envelope } = (await readOutcome(store, request))!;
+      const headers = delivery.rawHeaders;
       const typeAt = headers.findIndex((h, i) => i % 2 === 0 && h.toLowerCase() === 'content-type');
       await handler.fn({
-        body: delivery!.body,
+        body: delivery.body,
         contentType: typeAt >= 0 ? (headers[typeAt + 1] ?? null) : null,
         requestId,
         jobId: request.jobId,

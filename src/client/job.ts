@@ -1,4 +1,5 @@
 import { JobFailedError, JobhookError } from '../errors.js';
+import { readOutcome } from '../store/outcome.js';
 import type { Store } from '../store/store.js';
 import type { RequestRecord } from '../types.js';
 import type { Waiters } from './waiters.js';
@@ -89,8 +90,7 @@ export class Job<TResult = unknown> {
         error: new JobhookError('JH_ERR_JOB_EXPIRED', `job of request ${this.requestId} expired without a result`),
       };
     }
-    const delivery = await this.#store.getDelivery(record.outcomeDeliveryId!);
-    const envelope = JSON.parse(delivery!.body.toString('utf8')) as Record<string, unknown>;
+    const { envelope } = (await readOutcome(this.#store, record))!;
     if (record.state === 'failed') return { ok: false, error: new JobFailedError(this.requestId, envelope) };
     return { ok: true, value: envelope.response as TResult };
   }

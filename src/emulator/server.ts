@@ -41,7 +41,6 @@ export function webhookParam(rawUrl: string): string | null {
 }
 
 function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
-  res.emit('jobhook:status', status);
   if (body === undefined) {
     res.writeHead(status, headers);
     res.end();
@@ -251,7 +250,7 @@ export function createEmulator(config: Partial<EmulatorOptions> = {}, logger?: L
 
   const server = createServer({ headersTimeout: 10_000, requestTimeout: 60_000 }, (req, res) => {
     if (!(req.url ?? '').startsWith('/_emulator/')) {
-      res.once('jobhook:status', (status: number) => answered.set(status, (answered.get(status) ?? 0) + 1));
+      res.once('finish', () => answered.set(res.statusCode, (answered.get(res.statusCode) ?? 0) + 1));
     }
     route(req, res).catch((error: unknown) => {
       logger?.error({ err: error }, 'emulator request failed');

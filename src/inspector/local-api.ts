@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { readOutcome } from '../store/outcome.js';
 import { listenOn } from '../http-listen.js';
 import type { Store } from '../store/store.js';
 import type { RequestKind, RequestState } from '../types.js';
@@ -68,18 +69,17 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
     const exported = /^\/api\/requests\/([^/]+)\/export\.(json|txt|srt|vtt)$/.exec(path);
     if (req.method === 'GET' && exported) {
       const request = await store.findRequest(decodeURIComponent(exported[1]!));
-      if (!request?.outcomeDeliveryId) return error(res, 404, 'no result to export for that request');
-      const delivery = await store.getDelivery(request.outcomeDeliveryId);
-      const envelope = JSON.parse(delivery!.body.toString('utf8')) as { response?: unknown };
+      const outcome = request ? await readOutcome(store, request) : null;
+      if (!outcome) return error(res, 404, 'no result to export for that request');
       let out: { body: string; contentType: string };
       try {
-        out = exportResult(envelope.response, exported[2] as ExportFormat);
+        out = exportResult(outcome.envelope.response, exported[2] as ExportFormat);
       } catch (err) {
         return error(res, 422, (err as Error).message);
       }
       res.writeHead(200, {
         'content-type': out.contentType,
-        'content-disposition': `attachment; filename="${request.requestId}.${exported[2]}"`,
+        'content-disposition': `attachment; filename="${outcome.delivery.requestId}.${exported[2]}"`,
         'content-length': Buffer.byteLength(out.body),
       });
       return void res.end(out.body);

@@ -54,7 +54,8 @@ describe('emulator results', () => {
       ),
     );
     expect(titles.size).toBeGreaterThan(1);
-    expect(other).toBeDefined();
+    // Another recording gives another transcript (other timings even when the same dialogue is drawn).
+    expect(other).not.toEqual(outcome('speechToText'));
   });
 
   it('is internally consistent: ordered word timings inside utterances, text equal to its words, shared speaker ids', () => {

@@ -43,14 +43,15 @@ describe('SqliteStore: submissions, reconciliation and settlement events', () =>
     await store.updateSubmission(old, { state: 'accepted', jobId: 'job-old' });
     await store.updateSubmission(fresh, { state: 'accepted', jobId: 'job-fresh' });
     expect((await store.listDueForCheck(now, 5 * 60_000, 10)).map((r) => r.requestId)).toEqual([old]);
+    // A request without a jobId (never accepted) is never due: there is nothing to read back.
     expect((await store.listDueForCheck(now, 0, 10)).map((r) => r.requestId)).toEqual([old, fresh]);
+    expect((await store.listDueForCheck(now, 0, 10)).map((r) => r.requestId)).not.toContain(noJob);
     await store.scheduleCheck(old, now + 60_000);
     expect(await store.listDueForCheck(now, 5 * 60_000, 10)).toEqual([]);
     expect(await store.findRequest(old)).toMatchObject({
       checkCount: 1,
       nextCheckAt: new Date(now + 60_000).toISOString(),
     });
-    expect(noJob).toBeDefined();
     await store.close();
   });
 
