@@ -48,6 +48,7 @@ export function clientFor(
     store: runtime.store,
     publicUrl: publicUrl ?? publicBaseUrl(config),
     pathPrefix: config.pathPrefix,
+    keyring: runtime.keyring,
     ringcentral: credentials,
     logger,
   });

@@ -24,6 +24,8 @@ export interface JobhookOptions {
   publicUrl: string;
   /** @defaultValue '/webhooks' */
   pathPrefix?: string;
+  /** The callback keyring, when the caller already loaded it; read from the store otherwise. */
+  keyring?: Keyring;
   /** Platform credentials; each missing field falls back to RC_SERVER_URL, RC_CLIENT_ID, RC_CLIENT_SECRET, RC_JWT. */
   ringcentral?: Partial<PlatformCredentials>;
   /** A ready platform (tests, or a custom SDK setup); replaces `ringcentral`. */
@@ -103,7 +105,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 export async function createJobhook(options: JobhookOptions): Promise<Jobhook> {
   const { store, logger } = options;
-  const keyring: Keyring = createKeyring(await store.ensureSecrets(generateSecret));
+  const keyring: Keyring = options.keyring ?? createKeyring(await store.ensureSecrets(generateSecret));
   const mint: Mint = createMinter({
     store,
     keyring,
