@@ -94,10 +94,26 @@ export function parseDurationMs(text: string, defaultUnit: 'ms' | 's' = 'ms'): n
   return Number(match[1]) * UNIT_MS[match[2] ?? defaultUnit]!;
 }
 
-/** Parses `drop;duplicate=3;latency=2s` (`,` or `;` separated). Unknown keys are ignored. */
-export function parseJobOverrides(text: string | undefined | null): JobOverrides {
+/**
+ * The largest `duration=` a job may ask for: 4 h of dialogue, about 6 MB of JSON with diarization (an hour
+ * is about 1.5 MB). Without a bound one job produced 160 MB, stalled a co-hosted receiver for 7 s and took
+ * the process to 1.5 GB.
+ */
+export const MAX_DURATION_S = 4 * 3600;
+/** The most copies `duplicate=` may deliver: the real API's documented redelivery count. */
+export const MAX_DUPLICATE_COPIES = 5;
+
+/** Per-job overrides, or why they were refused (the emulator answers 400 with it). */
+export type ParsedOverrides = { overrides: JobOverrides; problem?: undefined } | { problem: string };
+
+/**
+ * Parses `drop;duplicate=3;latency=2s` (`,` or `;` separated). Unknown keys are ignored; `duration` and
+ * `duplicate` out of their range are refused rather than clamped, so a test never silently gets less than
+ * it asked for.
+ */
+export function parseJobOverrides(text: string | undefined | null): ParsedOverrides {
   const overrides: JobOverrides = {};
-  if (!text) return overrides;
+  if (!text) return { overrides };
   for (const part of text.split(/[;,]/)) {
     const [key = '', value] = part.trim().split('=');
     switch (key) {
@@ -110,24 +126,36 @@ export function parseJobOverrides(text: string | undefined | null): JobOverrides
       case 'unavailable':
         overrides.unavailable = value !== 'false';
         break;
-      case 'duplicate':
-        overrides.duplicate = value ? Math.max(1, Number(value) || 2) : 2;
+      case 'duplicate': {
+        const copies = value === undefined || value === '' ? 2 : Number(value);
+        if (!Number.isInteger(copies) || copies < 1 || copies > MAX_DUPLICATE_COPIES) {
+          return { problem: `duplicate=${value ?? ''} should be a count of copies from 1 to ${MAX_DUPLICATE_COPIES}` };
+        }
+        overrides.duplicate = copies;
         break;
+      }
       case 'latency':
         overrides.latencyMs = value === undefined ? undefined : parseDurationMs(value);
         break;
       case 'delay':
         overrides.delayMs = value === undefined ? undefined : parseDurationMs(value);
         break;
-      case 'duration':
-        overrides.durationS = value === undefined ? undefined : (parseDurationMs(value, 's') ?? 0) / 1000;
+      case 'duration': {
+        const ms = value === undefined ? undefined : parseDurationMs(value, 's');
+        if (ms === undefined || ms > MAX_DURATION_S * 1000) {
+          return {
+            problem: `duration=${value ?? ''} should be a length of audio up to 4 h (${MAX_DURATION_S} s), e.g. 600 or 30m`,
+          };
+        }
+        overrides.durationS = ms / 1000;
         break;
+      }
       case 'large':
         overrides.durationS = 3600;
         break;
     }
   }
-  return overrides;
+  return { overrides };
 }
 
 /** Parses `10/min`, `20/10s`, `100/h`. */

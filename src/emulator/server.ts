@@ -10,6 +10,7 @@ import { Enrollments } from './enrollments.js';
 import { JobEngine, type EmulatedJob } from './job-engine.js';
 import { DEFAULT_EMULATOR_OPTIONS, parseJobOverrides, type EmulatorOptions } from './options.js';
 import { RateLimiter } from './rate-limiter.js';
+import { pointsAtListener } from './self-target.js';
 
 /**
  * A local stand-in for the RingCentral AI API: same paths, bodies, status codes and headers as the
@@ -25,7 +26,10 @@ export interface Emulator {
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-/** The `webhook` parameter, percent-encoded or, as the official JS samples send it, raw. */
+/**
+ * The `webhook` parameter, percent-encoded or, as the official JS samples send it, raw. An encoded value
+ * that does not decode is returned as sent, which is no valid URI, so the caller refuses it with 400.
+ */
 export function webhookParam(rawUrl: string): string | null {
   const queryAt = rawUrl.indexOf('?');
   if (queryAt < 0) return null;
@@ -35,10 +39,23 @@ export function webhookParam(rawUrl: string): string | null {
   let value = match[1]!;
   // An encoded value ends at the next parameter; a raw URL may carry its own `&…`, so it runs to the end
   // of the query, less the emulator's own parameter.
-  if (/^https?%3A/i.test(value)) value = decodeURIComponent(value.split('&')[0]!);
-  else value = value.split('&_emulator=')[0]!;
+  if (/^https?%3A/i.test(value)) {
+    value = value.split('&')[0]!;
+    value = decodePathSegment(value) ?? value;
+  } else value = value.split('&_emulator=')[0]!;
   return value;
 }
+
+/** `decodeURIComponent`, or null for malformed percent-encoding (which it throws on). */
+function decodePathSegment(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+}
+
+const MALFORMED_URL = platformError('CMN-101', 'Request URL is malformed: invalid percent-encoding or target');
 
 function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
   if (body === undefined) {
@@ -104,7 +121,12 @@ export function createEmulator(config: Partial<EmulatorOptions> = {}, logger?: L
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const rawUrl = req.url ?? '/';
-    const url = new URL(rawUrl, 'http://emulator');
+    let url: URL;
+    try {
+      url = new URL(rawUrl, 'http://emulator');
+    } catch {
+      return send(res, 400, MALFORMED_URL);
+    }
     const path = url.pathname;
     const method = req.method ?? 'GET';
 
@@ -128,9 +150,18 @@ export function createEmulator(config: Partial<EmulatorOptions> = {}, logger?: L
     if (api) {
       const admitted = admit(req, res);
       if (!admitted) return;
-      const overrides = parseJobOverrides(
+      const parsed = parseJobOverrides(
         (req.headers['x-emulator-faults'] as string | undefined) ?? url.searchParams.get('_emulator'),
       );
+      if (parsed.problem !== undefined) {
+        return send(
+          res,
+          400,
+          platformError('CAI-101', `Parameter [_emulator] is invalid. ${parsed.problem}`, '_emulator'),
+          admitted.headers,
+        );
+      }
+      const { overrides } = parsed;
       if (overrides.unavailable ?? (options.unavailableRate > 0 && Math.random() < options.unavailableRate)) {
         return send(res, 503, platformError('CMN-201', 'Service temporarily unavailable'), {
           ...admitted.headers,
@@ -162,6 +193,19 @@ export function createEmulator(config: Partial<EmulatorOptions> = {}, logger?: L
           admitted.headers,
         );
       }
+      // Checked at submit only: a refused job never exists, so there is nothing to deliver to ourselves.
+      if (webhook !== null && pointsAtListener(webhook, server.address() as AddressInfo)) {
+        return send(
+          res,
+          400,
+          platformError(
+            'CAI-101',
+            "Parameter [webhook] is invalid. It should not point at the emulator's own port",
+            'webhook',
+          ),
+          admitted.headers,
+        );
+      }
       const problem = validateJobInput(api, body);
       if (problem)
         return send(
@@ -178,7 +222,9 @@ export function createEmulator(config: Partial<EmulatorOptions> = {}, logger?: L
     if (path.startsWith(JOB_STATUS_PATH) && method === 'GET') {
       const admitted = admit(req, res);
       if (!admitted) return;
-      const job = engine.get(decodeURIComponent(path.slice(JOB_STATUS_PATH.length)));
+      const jobId = decodePathSegment(path.slice(JOB_STATUS_PATH.length));
+      if (jobId === null) return send(res, 400, MALFORMED_URL, admitted.headers);
+      const job = engine.get(jobId);
       if (!job) return send(res, 404, platformError('CMN-102', 'Job not found or expired'), admitted.headers);
       return send(res, 200, engine.envelope(job), admitted.headers);
     }
@@ -187,7 +233,8 @@ export function createEmulator(config: Partial<EmulatorOptions> = {}, logger?: L
       const authn = auth.authenticate(req.headers.authorization);
       if (!authn.ok) return send(res, 401, platformError(authn.errorCode, authn.message));
       const id =
-        path.length > ENROLLMENTS_PATH.length ? decodeURIComponent(path.slice(ENROLLMENTS_PATH.length + 1)) : null;
+        path.length > ENROLLMENTS_PATH.length ? decodePathSegment(path.slice(ENROLLMENTS_PATH.length + 1)) : null;
+      if (path.length > ENROLLMENTS_PATH.length && id === null) return send(res, 400, MALFORMED_URL);
       const readBody = async (): Promise<Record<string, unknown> | null> => {
         try {
           const value: unknown = JSON.parse((await readText(req)) ?? '');
