@@ -87,11 +87,24 @@ export interface DeliveryRecord {
   envelope: EnvelopeSummary | null;
 }
 
+/**
+ * A body too large to pass through the database's write path on the event loop, already written and
+ * fsync'd by the store's body sink while it arrived (see `Store.openBodySink`). `file` is the store's
+ * own reference to it.
+ */
+export interface SpooledBody {
+  file: string;
+  bytes: number;
+}
+
 /** A delivery as the receiver hands it to the store, before it is durable. */
 export interface IncomingDelivery {
   requestId: string;
   source: DeliverySource;
-  body: Buffer;
+  /** The bytes, or the reference of a body already spooled to durable storage. */
+  body: Buffer | SpooledBody;
+  /** SHA-256 of the body when the caller already computed it (the receiver hashes while reading). */
+  bodySha256?: Buffer;
   rawHeaders: string[];
   receivedAtMs: number;
 }
@@ -113,6 +126,11 @@ export interface IndexPass {
   duplicates: number;
   /** Requests that left `pending` in this pass. */
   settled: RequestSettledEvent[];
+  /**
+   * The pass stopped early at a spooled body that needs parsing off the event loop (see
+   * `Store.listUnparsedSpooled`): parse it and call again with the result.
+   */
+  blocked?: boolean;
 }
 
 /** Emitted once when a request leaves `pending`. */

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import { parseEnvelope } from '../ringcentral/envelope.js';
 import type { Store } from '../store/store.js';
+import type { EnvelopeParseResult } from '../types.js';
+import { createBodyParser, type BodyParser } from './parse-worker.js';
 
 /**
  * The after-ack step: folds duplicates, parses stored bodies into envelopes, indexes jobIds and
@@ -12,12 +14,16 @@ import type { Store } from '../store/store.js';
  * States: idle → waiting (a timer; each notify pushes the quiet deadline back, never the lag deadline)
  * → running (passes of up to `batchLimit`, yielding to the event loop between passes, until one comes
  * back short) → idle. A failed pass is retried after `retryDelayMs`; the receipts stay stored meanwhile.
+ * Spooled (large) bodies are parsed by a worker thread before the pass that indexes them, a few at a time,
+ * so the small receipts around them are not held back behind a long queue of large parses.
  */
 export interface EnvelopeIndexer {
   /** Asks for a pass soon; cheap to call after every commit. */
   notify(): void;
   /** Resolves once everything notified so far is indexed (or a pass failed). Call `notify()` first to force a pass. */
   drain(): Promise<void>;
+  /** Ends the parser worker; a pass in progress finishes first. */
+  close(): Promise<void>;
 }
 
 export interface EnvelopeIndexerOptions {
@@ -30,6 +36,10 @@ export interface EnvelopeIndexerOptions {
   batchLimit?: number;
   /** @defaultValue 1000 */
   retryDelayMs?: number;
+  /** Spooled bodies parsed (in the worker) ahead of each pass. @defaultValue 2 */
+  spooledPerPass?: number;
+  /** The worker-thread parser of spooled bodies; one is made when omitted. */
+  parser?: BodyParser;
 }
 
 export function createEnvelopeIndexer(store: Store, options: EnvelopeIndexerOptions = {}): EnvelopeIndexer {
@@ -38,6 +48,9 @@ export function createEnvelopeIndexer(store: Store, options: EnvelopeIndexerOpti
   const maxLagMs = options.maxLagMs ?? 1000;
   const batchLimit = options.batchLimit ?? 200;
   const retryDelayMs = options.retryDelayMs ?? 1000;
+  const spooledPerPass = options.spooledPerPass ?? 2;
+  const parser = options.parser ?? createBodyParser();
+  let parsedAhead = new Map<number, EnvelopeParseResult>();
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
   /** Notified since the last pass began: a drain has work to do. */
@@ -52,9 +65,17 @@ export function createEnvelopeIndexer(store: Store, options: EnvelopeIndexerOpti
     firstPendingMs = null;
     for (;;) {
       let examined: number;
+      let blocked: boolean;
       try {
-        const pass = await store.indexDeliveries(parseEnvelope, batchLimit);
+        // Verdicts carry over between passes: a page may end before the body parsed for it.
+        const preparsed = new Map<number, EnvelopeParseResult>();
+        for (const spooled of await store.listUnparsedSpooled(spooledPerPass)) {
+          preparsed.set(spooled.deliveryId, parsedAhead.get(spooled.deliveryId) ?? (await parser.parse(spooled.path)));
+        }
+        parsedAhead = preparsed;
+        const pass = await store.indexDeliveries(parseEnvelope, batchLimit, preparsed);
         examined = pass.examined;
+        blocked = pass.blocked === true;
         for (const event of pass.settled) {
           logger?.info({ requestId: event.requestId, jobId: event.jobId, state: event.state }, 'request settled');
         }
@@ -63,7 +84,7 @@ export function createEnvelopeIndexer(store: Store, options: EnvelopeIndexerOpti
         logger?.error({ err: error }, 'indexing failed; the deliveries stay stored and will be indexed on retry');
         return false;
       }
-      if (examined < batchLimit) return true;
+      if (examined < batchLimit && !blocked) return true;
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
@@ -106,6 +127,12 @@ export function createEnvelopeIndexer(store: Store, options: EnvelopeIndexerOpti
         timer = null;
       }
       if (dirty) await runPasses();
+    },
+    async close() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      if (running) await running;
+      await parser.close();
     },
   };
 }

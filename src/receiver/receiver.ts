@@ -16,6 +16,11 @@ export interface ReceiverOptions {
   pathPrefix: string;
   /** @defaultValue 64 MiB */
   maxBodyBytes?: number;
+  /**
+   * Bodies larger than this are written to the store's body sink while they arrive instead of being held
+   * in memory and committed through the database on the event loop. @defaultValue 256 KiB
+   */
+  spoolAboveBytes?: number;
   /** Time allowed to receive a request's headers. @defaultValue 10000 */
   headersTimeoutMs?: number;
   /** Time allowed to receive a whole request. @defaultValue 120000 */
@@ -30,11 +35,16 @@ export interface ReceiverOptions {
 export interface Receiver {
   readonly server: Server;
   listen(port: number, host: string): Promise<AddressInfo>;
-  /** Stops accepting, lets in-flight deliveries commit and answer, then drains the parser. Leaves the store open. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting, lets in-flight deliveries commit and answer, then drains the parser. Leaves the store
+   * open. Bodies still arriving after `graceMs` (a sender trickling its bytes) are cut off unanswered —
+   * the sender redelivers — while deliveries already committing are always awaited and answered.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_SPOOL_ABOVE_BYTES = 256 * 1024;
 
 /**
  * The public webhook listener. For `POST <prefix>/<requestId>/<tag>` it checks the tag (no storage
@@ -57,6 +67,9 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       throw error;
     }
   });
+  const spoolAboveBytes = options.spoolAboveBytes ?? DEFAULT_SPOOL_ABOVE_BYTES;
+  /** Requests being handled, and whether their body is still arriving (those a bounded close may cut off). */
+  const reading = new Set<IncomingMessage>();
   let inFlight = 0;
   let idle: (() => void)[] = [];
 
@@ -69,10 +82,12 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     if (requestId === null) return reject(req, res, 404);
 
     const declared = req.headers['content-length'];
+    reading.add(req);
     const read =
       declared !== undefined && Number(declared) > maxBodyBytes
         ? ({ kind: 'too-large' } as const)
-        : await readBody(req, maxBodyBytes);
+        : await readBody(req, { maxBytes: maxBodyBytes, spoolAboveBytes, openSink: () => store.openBodySink() });
+    reading.delete(req);
     if (read.kind === 'aborted') {
       logger?.warn({ requestId }, 'delivery aborted by the sender before its body was complete');
       return;
@@ -85,9 +100,13 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       );
       return reject(req, res, 413);
     }
+    if (read.kind === 'failed') {
+      logger?.error({ err: read.error, requestId }, 'store could not spool a large delivery; answering 503');
+      return send(res, 503, { 'retry-after': '5', connection: 'close' });
+    }
 
     const validationToken = req.headers['validation-token'];
-    if (read.body.length === 0 && typeof validationToken === 'string') {
+    if (read.bytes === 0 && typeof validationToken === 'string') {
       // Push-notification subscription handshake: echo the token, nothing else.
       res.sendDate = false;
       logger?.info({ requestId }, 'answered subscription validation handshake');
@@ -100,6 +119,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         requestId,
         source: 'webhook',
         body: read.body,
+        bodySha256: read.sha256,
         rawHeaders: req.rawHeaders,
         receivedAtMs: Date.now(),
       });
@@ -135,10 +155,25 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   return {
     server,
     listen: (port, host) => listenOn(server, port, host),
-    async close() {
+    async close({ graceMs = Infinity } = {}) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      if (inFlight > 0) await new Promise<void>((resolve) => idle.push(resolve));
+      if (inFlight > 0) {
+        const allAnswered = new Promise<void>((resolve) => idle.push(resolve));
+        let timer: NodeJS.Timeout | undefined;
+        const graceOver = new Promise<'late'>((resolve) => {
+          if (Number.isFinite(graceMs)) timer = setTimeout(() => resolve('late'), graceMs);
+        });
+        if ((await Promise.race([allAnswered, graceOver])) === 'late') {
+          logger?.warn(
+            { cutOff: reading.size },
+            'shutdown grace over: cutting off deliveries whose bodies are still arriving (they are redelivered)',
+          );
+          for (const req of reading) req.socket.destroy();
+          await allAnswered;
+        }
+        clearTimeout(timer);
+      }
       await commit.drain();
       // Connections that stayed open after their last answer would hold close() forever.
       server.closeAllConnections();

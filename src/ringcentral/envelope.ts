@@ -15,6 +15,9 @@ export function isTerminalStatus(status: JobStatus): boolean {
   return TERMINAL_STATUSES.has(status);
 }
 
+/** The top-level fields `parseEnvelope` reads: all a parser working on a projection of a large body needs. */
+export const ENVELOPE_FIELDS = ['jobId', 'api', 'status', 'creationTime', 'completionTime', 'expirationTime'] as const;
+
 function optionalString(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
 }

@@ -9,6 +9,7 @@ import type {
   RequestRecord,
   RequestSettledEvent,
   RequestState,
+  SpooledBody,
   SubmitState,
 } from '../types.js';
 
@@ -36,12 +37,29 @@ export interface Store {
    */
   recordDeliveries(batch: readonly IncomingDelivery[]): Promise<RecordedDelivery[]>;
   /**
-   * The after-ack step: takes up to `limit` receipts not yet indexed, oldest first, folds byte-identical
-   * re-deliveries into the first one's count, parses the others with `parse`, indexes jobIds and settles
-   * requests on their first terminal envelope. Emits `settled` after the commit. Idempotent and safe to
-   * run from several processes; whatever a crash leaves unindexed is picked up by the next call.
+   * Opens a sink for a body too large for the hot path (the receiver spools past `--spool-above`): chunks
+   * are written as they arrive, off the event loop; `finish()` makes them durable and returns the
+   * reference to pass as `IncomingDelivery.body`. Nothing refers to the bytes until that delivery commits.
    */
-  indexDeliveries(parse: (body: Buffer) => EnvelopeParseResult, limit?: number): Promise<IndexPass>;
+  openBodySink(): Promise<BodySink>;
+  /**
+   * Spooled receipts not yet indexed that need a parse (no byte-identical indexed delivery), oldest first,
+   * with a path the caller can read them from: the indexer parses them in a worker thread, off the event loop.
+   */
+  listUnparsedSpooled(limit: number): Promise<{ deliveryId: number; path: string }[]>;
+  /**
+   * The after-ack step: takes up to `limit` receipts not yet indexed, oldest first, folds byte-identical
+   * re-deliveries into the first one's count, parses the others with `parse` (or takes the verdict from
+   * `preparsed`, by delivery id), indexes jobIds and settles requests on their first terminal envelope.
+   * A spooled body missing from `preparsed` is never parsed here: the pass stops before it (`blocked`).
+   * Emits `settled` after the commit. Idempotent and safe to run from several processes; whatever a crash
+   * leaves unindexed is picked up by the next call.
+   */
+  indexDeliveries(
+    parse: (body: Buffer) => EnvelopeParseResult,
+    limit?: number,
+    preparsed?: ReadonlyMap<number, EnvelopeParseResult>,
+  ): Promise<IndexPass>;
 
   /** Records the progress of a job's submission; a jobId the request already learned is kept. */
   updateSubmission(requestId: string, update: { state: SubmitState; jobId?: string; error?: string }): Promise<void>;
@@ -97,6 +115,16 @@ export interface Store {
   onSettled(listener: (event: RequestSettledEvent) => void): () => void;
 
   close(): Promise<void>;
+}
+
+/** See `Store.openBodySink`. States: open → finished (durable) | discarded. */
+export interface BodySink {
+  /** Queues a chunk; resolves when it is written (not yet durable). Callers pause their source meanwhile. */
+  write(chunk: Buffer): Promise<void>;
+  /** Flushes and fsyncs; rejects with JH_ERR_STORE_UNAVAILABLE when the bytes could not be made durable. */
+  finish(): Promise<SpooledBody>;
+  /** Drops a body that will not be recorded (aborted, too large). */
+  discard(): Promise<void>;
 }
 
 export interface NewRequest {

@@ -33,6 +33,8 @@ export interface DeliveryRow {
   request_id: string;
   source: DeliverySource;
   body: Buffer;
+  /** Set when the body lives in a spool file; `body` is then empty. */
+  body_file: string | null;
   body_sha256: Buffer;
   raw_headers: string;
   count: number;
@@ -71,12 +73,13 @@ export function toRequestRecord(row: RequestRow): RequestRecord {
   };
 }
 
-export function toDeliveryRecord(row: DeliveryRow): DeliveryRecord {
+/** `spooledBody`: the bytes of a spooled body, read from its file by the caller. */
+export function toDeliveryRecord(row: DeliveryRow, spooledBody?: Buffer): DeliveryRecord {
   return {
     deliveryId: row.delivery_id,
     requestId: row.request_id,
     source: row.source,
-    body: row.body,
+    body: spooledBody ?? row.body,
     bodySha256: row.body_sha256.toString('hex'),
     rawHeaders: JSON.parse(row.raw_headers) as string[],
     count: row.count,

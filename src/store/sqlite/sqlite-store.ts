@@ -13,7 +13,8 @@ import type {
   RequestSettledEvent,
   SubmitState,
 } from '../../types.js';
-import type { NewRequest, RequestQuery, Store } from '../store.js';
+import type { BodySink, NewRequest, RequestQuery, Store } from '../store.js';
+import { BodySpool } from './body-spool.js';
 import { prepareHandlerRuns } from './handler-runs.js';
 import { migrate } from './migrate.js';
 import {
@@ -27,7 +28,7 @@ import {
   type RequestCacheEntry,
   type Statements,
 } from './statements.js';
-import { toDeliveryRecord, toRequestRecord, type RequestRow } from './rows.js';
+import { toDeliveryRecord, toRequestRecord, type DeliveryRow, type RequestRow } from './rows.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (created if missing). */
@@ -55,6 +56,7 @@ export class SqliteStore implements Store {
   readonly #events = new EventEmitter<{ settled: [RequestSettledEvent] }>();
   readonly #stmt: Statements;
   readonly #runs;
+  readonly #spool: BodySpool;
   #closed = false;
   /** Highest `settled_seq` already emitted by this store. */
   #emittedSeq = 0;
@@ -78,6 +80,11 @@ export class SqliteStore implements Store {
     this.#watchIntervalMs = options.watchIntervalMs ?? 200;
     this.#stmt = prepareStatements(db);
     this.#runs = prepareHandlerRuns(db);
+    this.#spool = new BodySpool(options.path);
+    // A spool file with no row is an interrupted delivery (never acknowledged). Another live process may
+    // still be about to commit a fresh one, so only files older than an hour are removed.
+    const referenced = new Set(this.#stmt.spoolFiles.all());
+    void this.#spool.sweepOrphans((file) => referenced.has(file), 60 * 60_000);
     // Settlements made before this store opened are history, not events.
     this.#emittedSeq = this.#stmt.maxSettledSeq.get()!;
     this.#dataVersion = db.pragma('data_version', { simple: true }) as number;
@@ -157,14 +164,40 @@ export class SqliteStore implements Store {
     return (await this.findRequest(input.requestId))!;
   }
 
+  async openBodySink(): Promise<BodySink> {
+    this.#open();
+    return this.#spool.open();
+  }
+
+  async listUnparsedSpooled(limit: number): Promise<{ deliveryId: number; path: string }[]> {
+    return this.#read((watermark) =>
+      this.#stmt.unparsedSpooled
+        .all(watermark, limit)
+        .map((row) => ({ deliveryId: row.delivery_id, path: this.#spool.pathOf(row.body_file) })),
+    );
+  }
+
   async recordDeliveries(batch: readonly IncomingDelivery[]): Promise<RecordedDelivery[]> {
-    const hashes = batch.map((d) => createHash('sha256').update(d.body).digest());
+    const hashes = batch.map(
+      (d) =>
+        d.bodySha256 ??
+        createHash('sha256')
+          .update(Buffer.isBuffer(d.body) ? d.body : Buffer.alloc(0))
+          .digest(),
+    );
+    for (const d of batch) {
+      if (!Buffer.isBuffer(d.body) && d.bodySha256 === undefined) {
+        throw new JobhookError('JH_ERR_INVALID_ARGUMENT', 'a spooled body needs its bodySha256');
+      }
+    }
     return this.#write('record deliveries', () =>
       batch.map((d, i) => {
+        const spooled = Buffer.isBuffer(d.body) ? null : d.body;
         const { lastInsertRowid } = this.#stmt.insertDelivery.run(
           d.requestId,
           d.source,
-          d.body,
+          spooled ? Buffer.alloc(0) : d.body,
+          spooled ? spooled.file : null,
           hashes[i],
           JSON.stringify(d.rawHeaders),
           d.receivedAtMs,
@@ -174,13 +207,21 @@ export class SqliteStore implements Store {
     );
   }
 
-  async indexDeliveries(parse: (body: Buffer) => EnvelopeParseResult, limit = DEFAULT_INDEX_LIMIT): Promise<IndexPass> {
+  async indexDeliveries(
+    parse: (body: Buffer) => EnvelopeParseResult,
+    limit = DEFAULT_INDEX_LIMIT,
+    preparsed?: ReadonlyMap<number, EnvelopeParseResult>,
+  ): Promise<IndexPass> {
     const now = Date.now();
+    /** Spool files of folded duplicates, removed once the pass has committed. */
+    const orphaned: string[] = [];
     const pass = this.#write(
       'index deliveries',
       (): IndexPass => {
         const settled: RequestSettledEvent[] = [];
         let duplicates = 0;
+        let examined = 0;
+        let blocked = false;
         // Each request's state is read once per pass; the statements below only run when they change something.
         const requests = new Map<string, RequestCacheEntry>();
         const requestOf = (row: PendingRow): RequestCacheEntry => {
@@ -199,11 +240,24 @@ export class SqliteStore implements Store {
           if (identical) {
             this.#stmt.foldDuplicate.run(row.received_at, identical.delivery_id);
             this.#stmt.deleteDelivery.run(row.delivery_id);
+            if (row.body_file) orphaned.push(row.body_file);
             duplicates++;
+            examined++;
             continue;
           }
+          // A caller that parses spooled bodies off the event loop (the indexer) passes `preparsed`: stop at
+          // one it has not parsed yet. Without it (CLI, reconciler), the file is read and parsed here.
+          if (row.body_file && preparsed && !preparsed.has(row.delivery_id)) {
+            blocked = true;
+            break;
+          }
+          examined++;
           // One body in memory at a time, however large the page.
-          const parsed = parse(this.#stmt.bodyOf.get(row.delivery_id)!.body);
+          const parsed =
+            preparsed?.get(row.delivery_id) ??
+            (row.body_file
+              ? this.#parseSpooled(row.body_file, parse)
+              : parse(this.#stmt.bodyOf.get(row.delivery_id)!.body));
           const e = parsed.ok ? parsed.envelope : null;
           const request = requestOf(row);
           this.#stmt.insertIndex.run(
@@ -240,13 +294,25 @@ export class SqliteStore implements Store {
             deliveryId: row.delivery_id,
           });
         }
-        if (rows.length > 0) this.#stmt.putSetting.run(WATERMARK_KEY, String(rows.at(-1)!.delivery_id));
-        return { examined: rows.length, duplicates, settled };
+        if (examined > 0) this.#stmt.putSetting.run(WATERMARK_KEY, String(rows[examined - 1]!.delivery_id));
+        return { examined, duplicates, settled, blocked };
       },
       { fsync: false },
     );
+    if (orphaned.length > 0) await this.#spool.remove(orphaned);
     if (pass.settled.length > 0) this.#emitSettled();
     return pass;
+  }
+
+  /** A spool file that cannot be read (removed by hand) is recorded unparseable, not retried for ever. */
+  #parseSpooled(file: string, parse: (body: Buffer) => EnvelopeParseResult): EnvelopeParseResult {
+    let body: Buffer;
+    try {
+      body = this.#spool.readSync(file);
+    } catch (error) {
+      return { ok: false, error: `stored body unreadable: ${(error as Error).message}` };
+    }
+    return parse(body);
   }
 
   /** Takes the next settlement number; only inside a write transaction. */
@@ -327,10 +393,13 @@ export class SqliteStore implements Store {
   }
 
   async getDelivery(deliveryId: number): Promise<DeliveryRecord | undefined> {
-    return this.#read((watermark) => {
-      const row = this.#stmt.deliveryById.get({ id: deliveryId, watermark });
-      return row ? toDeliveryRecord(row) : undefined;
-    });
+    const row = this.#read((watermark) => this.#stmt.deliveryById.get({ id: deliveryId, watermark }));
+    return row ? this.#toRecord(row) : undefined;
+  }
+
+  /** Spooled bodies are read from their file, asynchronously, after the snapshot's transaction. */
+  async #toRecord(row: DeliveryRow): Promise<DeliveryRecord> {
+    return toDeliveryRecord(row, row.body_file ? await this.#spool.read(row.body_file) : undefined);
   }
 
   async registerHandler(name: string): Promise<void> {
@@ -387,7 +456,8 @@ export class SqliteStore implements Store {
   }
 
   async listDeliveries(requestId: string): Promise<DeliveryRecord[]> {
-    return this.#read((watermark) => this.#stmt.deliveriesOf.all({ requestId, watermark }).map(toDeliveryRecord));
+    const rows = this.#read((watermark) => this.#stmt.deliveriesOf.all({ requestId, watermark }));
+    return Promise.all(rows.map((row) => this.#toRecord(row)));
   }
 
   onSettled(listener: (event: RequestSettledEvent) => void): () => void {

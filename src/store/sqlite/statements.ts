@@ -9,12 +9,12 @@ export const SETTLED_SEQ_KEY = 'settled_seq';
 export const DEFAULT_INDEX_LIMIT = 1000;
 
 /** Receipts above the watermark, not yet indexed: visible at once as `pending`, each with count 1. */
-const PENDING_DELIVERIES = `SELECT d.delivery_id, d.request_id, d.source, d.body, d.body_sha256, d.raw_headers,
+const PENDING_DELIVERIES = `SELECT d.delivery_id, d.request_id, d.source, d.body, d.body_file, d.body_sha256, d.raw_headers,
     1 AS count, d.received_at AS first_received_at, d.received_at AS last_received_at,
     'pending' AS parse_state, NULL AS parse_error, NULL AS job_id, NULL AS api, NULL AS status,
     NULL AS creation_time, NULL AS completion_time, NULL AS expiration_time
   FROM deliveries d WHERE d.delivery_id > @watermark`;
-const INDEXED_DELIVERIES = `SELECT d.delivery_id, d.request_id, d.source, d.body, d.body_sha256, d.raw_headers,
+const INDEXED_DELIVERIES = `SELECT d.delivery_id, d.request_id, d.source, d.body, d.body_file, d.body_sha256, d.raw_headers,
     i.count, i.first_received_at, i.last_received_at, i.parse_state, i.parse_error, i.job_id, i.api, i.status,
     i.creation_time, i.completion_time, i.expiration_time
   FROM delivery_index i JOIN deliveries d USING (delivery_id)`;
@@ -31,6 +31,7 @@ export interface RequestCacheEntry {
 
 export interface PendingRow {
   delivery_id: number;
+  body_file: string | null;
   request_id: string;
   source: string;
   body_sha256: Buffer;
@@ -53,13 +54,22 @@ export function prepareStatements(db: Database.Database) {
        VALUES (@requestId, @kind, @api, @callbackUrl, @requestBody, @createdAt, @createdAt)`,
     ),
     insertDelivery: db.prepare(
-      `INSERT INTO deliveries (request_id, source, body, body_sha256, raw_headers, received_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO deliveries (request_id, source, body, body_file, body_sha256, raw_headers, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
     pendingPage: db.prepare<[number, number], PendingRow>(
-      `SELECT delivery_id, request_id, source, body_sha256, received_at FROM deliveries
+      `SELECT delivery_id, request_id, source, body_file, body_sha256, received_at FROM deliveries
        WHERE delivery_id > ? ORDER BY delivery_id LIMIT ?`,
     ),
+    /** Spooled receipts above the watermark whose bytes no indexed delivery of the request already has. */
+    unparsedSpooled: db.prepare<[number, number], { delivery_id: number; body_file: string }>(
+      `SELECT d.delivery_id, d.body_file FROM deliveries d
+       WHERE d.delivery_id > ? AND d.body_file IS NOT NULL AND NOT EXISTS (
+         SELECT 1 FROM delivery_index i
+         WHERE i.request_id = d.request_id AND i.source = d.source AND i.body_sha256 = d.body_sha256)
+       ORDER BY d.delivery_id LIMIT ?`,
+    ),
+    spoolFiles: db.prepare<[], string>('SELECT body_file FROM deliveries WHERE body_file IS NOT NULL').pluck(),
     bodyOf: db.prepare<[number], { body: Buffer }>('SELECT body FROM deliveries WHERE delivery_id = ?'),
     findIdentical: db.prepare<[string, string, Buffer], { delivery_id: number }>(
       'SELECT delivery_id FROM delivery_index WHERE request_id = ? AND source = ? AND body_sha256 = ?',
