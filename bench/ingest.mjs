@@ -79,7 +79,10 @@ function load(port, paths) {
 async function mintPaths(localPort, count) {
   const paths = [];
   for (let i = 0; i < count; i++) {
-    const response = await fetch(`http://127.0.0.1:${localPort}/api/mint`, { method: 'POST' });
+    const response = await fetch(`http://127.0.0.1:${localPort}/api/mint`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
     paths.push(new URL((await response.json()).callbackUrl).pathname);
   }
   return paths;

@@ -9,6 +9,7 @@ import { listenOn } from '../http-listen.js';
 import type { Store } from '../store/store.js';
 import type { RequestKind, RequestState } from '../types.js';
 import { exportResult, type ExportFormat } from './exports.js';
+import { createRefusalLog, guardRequest } from './request-guard.js';
 import { toDeliveryView, type RequestDetailView } from './request-view.js';
 
 export interface LocalApiOptions {
@@ -48,14 +49,28 @@ const SECURITY_HEADERS = {
 /**
  * The local JSON API (loopback only by default): what the inspector page and scripts read.
  * GET /api/requests, GET /api/requests/:id (request ID or jobId), POST /api/mint, GET /healthz.
+ * Only for this machine's scripts and the inspector page itself: a `Host` it does not serve, a write
+ * from another web page, and a write that is not `application/json` are refused (see request-guard.ts).
  */
 export function createLocalApi(options: LocalApiOptions): LocalApi {
   const { store, logger } = options;
+  /** Set by listen(): the Host names accepted follow the address actually served. */
+  let listenHost: string | null = null;
+  const logRefusal = createRefusalLog((fields, message) => logger?.warn(fields, message));
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local');
     const path = url.pathname;
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    const refusal = guardRequest(req, path, { listenHost, hasToken: Boolean(options.token) });
+    if (refusal) {
+      logRefusal(refusal, path);
+      // The body is never read; closing spares us draining whatever a hostile page sent.
+      res.setHeader('connection', 'close');
+      return json(res, refusal.status, { error: { message: refusal.message, reason: refusal.reason } });
+    }
+    // Every route decodes its id; an invalid escape is the client's error, not an outage.
+    if (!validEscapes(path)) return error(res, 400, 'malformed percent-encoding in the path');
     if (req.method === 'GET' && path === '/healthz') return json(res, 200, { status: 'ok' });
     if (options.token && !authorized(req, url, options.token))
       return error(res, 401, 'a valid --local-token is required');
@@ -164,7 +179,10 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
 
   return {
     server,
-    listen: (port, host) => listenOn(server, port, host),
+    listen: (port, host) => {
+      listenHost = host;
+      return listenOn(server, port, host);
+    },
     close() {
       clearInterval(watch);
       for (const stream of streams) stream.end();
@@ -182,6 +200,15 @@ function authorized(req: IncomingMessage, url: URL, token: string): boolean {
   const a = Buffer.from(presented);
   const b = Buffer.from(token);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function validEscapes(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function json(res: ServerResponse, status: number, value: unknown): void {

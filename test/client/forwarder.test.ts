@@ -47,7 +47,10 @@ describe('--forward-to', () => {
     const api = createLocalApi({ store: loop.harness.store, mint: loop.harness.mint });
     const base = `http://127.0.0.1:${(await api.listen(0, '127.0.0.1')).port}`;
     try {
-      const replay = await fetch(`${base}/api/requests/${job.jobId}/replay`, { method: 'POST' });
+      const replay = await fetch(`${base}/api/requests/${job.jobId}/replay`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(await replay.json()).toEqual({ requestId: job.requestId, runs: 1 });
       await sink.waitFor(3);
       expect(sink.received[2]!.body).toBe(forwarded.body);

@@ -77,6 +77,9 @@ export function memoryOf(pid: number): { peakBytes: number; currentBytes: number
 }
 
 export async function mintVia(localPort: number): Promise<{ requestId: string; callbackUrl: string }> {
-  const response = await fetch(`http://127.0.0.1:${localPort}/api/mint`, { method: 'POST' });
+  const response = await fetch(`http://127.0.0.1:${localPort}/api/mint`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+  });
   return (await response.json()) as { requestId: string; callbackUrl: string };
 }

@@ -4,6 +4,7 @@ import { sttEnvelope } from '../helpers/fixtures.js';
 import { post, startHarness, waitFor, type Harness } from '../helpers/receiver-harness.js';
 import { tempDbPath } from '../helpers/temp.js';
 
+const JSON_TYPE = { 'content-type': 'application/json' };
 let harness: Harness;
 let api: LocalApi;
 let base: string;
@@ -22,7 +23,11 @@ afterEach(async () => {
 describe('local JSON API', () => {
   it('mints, lists and shows a request by request ID and by jobId, with bodies as text or base64', async () => {
     await start();
-    const minted = await fetch(`${base}/api/mint`, { method: 'POST', body: '{"api":"/ai/text/v1/async/punctuate"}' });
+    const minted = await fetch(`${base}/api/mint`, {
+      method: 'POST',
+      headers: JSON_TYPE,
+      body: '{"api":"/ai/text/v1/async/punctuate"}',
+    });
     expect(minted.status).toBe(201);
     const { requestId, callbackUrl } = (await minted.json()) as { requestId: string; callbackUrl: string };
     expect(callbackUrl).toContain(`/webhooks/${requestId}/`);
@@ -56,8 +61,10 @@ describe('local JSON API', () => {
     expect((await fetch(`${base}/api/requests?state=done`)).status).toBe(400);
     expect((await fetch(`${base}/api/requests?limit=0`)).status).toBe(400);
     expect((await fetch(`${base}/api/requests/nope`)).status).toBe(404);
-    expect((await fetch(`${base}/api/mint`, { method: 'POST', body: '[1]' })).status).toBe(400);
-    expect((await fetch(`${base}/api/mint`, { method: 'POST', body: '{"kind":"other"}' })).status).toBe(400);
+    expect((await fetch(`${base}/api/mint`, { method: 'POST', headers: JSON_TYPE, body: '[1]' })).status).toBe(400);
+    expect(
+      (await fetch(`${base}/api/mint`, { method: 'POST', headers: JSON_TYPE, body: '{"kind":"other"}' })).status,
+    ).toBe(400);
     expect((await fetch(`${base}/webhooks`)).status).toBe(404);
   });
 });

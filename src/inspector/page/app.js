@@ -254,8 +254,11 @@ async function renderDetail(id) {
                 type: 'button',
                 id: 'replay',
                 onclick: async () => {
+                  // JSON, so no other page can send the same request without a preflight the API never grants.
                   await fetch(withToken(`/api/requests/${encodeURIComponent(request.requestId)}/replay`), {
                     method: 'POST',
+                    headers: { 'content-type': 'application/json' },
+                    body: '{}',
                   });
                   await route();
                 },
