@@ -40,6 +40,11 @@ export interface Config {
   readonly format: string;
   /** `serve`/`dev`: forward each result's stored bytes, signed, to this URL. */
   readonly forwardTo: string | null;
+  /**
+   * `serve`/`dev`: on SIGTERM/SIGINT, how long in-flight deliveries and forwards get before they are cut
+   * off (senders and leases retry them); past it plus a small margin the process exits 1 regardless.
+   */
+  readonly shutdownTimeoutMs: number;
   /** `dev`: port of the embedded emulator. */
   readonly emulatorPort: number;
   /** `jobhook emulate`: the settings given on the command line (defaults fill the rest). */
@@ -79,6 +84,7 @@ const OPTIONS = {
   'older-than': { type: 'string', env: undefined, default: '5m' },
   'emulator-port': { type: 'string', env: 'JOBHOOK_EMULATOR_PORT', default: '8787' },
   'forward-to': { type: 'string', env: 'JOBHOOK_FORWARD_TO', default: undefined },
+  'shutdown-timeout': { type: 'string', env: 'JOBHOOK_SHUTDOWN_TIMEOUT', default: '10s' },
   format: { type: 'string', env: undefined, default: 'json' },
   tunnel: { type: 'string', env: 'JOBHOOK_TUNNEL', default: undefined },
   latency: { type: 'string', env: undefined, default: undefined },
@@ -170,6 +176,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
     format: pick('format')!,
     tunnel: pick('tunnel') ?? null,
     forwardTo: forwardTo === undefined ? null : parseHttpUrl('--forward-to', forwardTo),
+    shutdownTimeoutMs: parseDuration('--shutdown-timeout', pick('shutdown-timeout')!),
     emulator: Object.freeze(parseEmulatorOptions(values, env)),
   };
   if (config.tunnel !== null && config.publicUrl !== null) {

@@ -47,6 +47,9 @@ Options (flag > environment variable > default):
   --forward-to <url>     serve/dev: POST each result's stored bytes there, signed with
                          Standard Webhooks headers            JOBHOOK_FORWARD_TO
                          (secret: JOBHOOK_FORWARD_SECRET, else generated and kept in the database)
+  --shutdown-timeout <d> serve/dev: on SIGTERM/SIGINT, in-flight deliveries and forwards get this
+                         long, then are cut off to be retried; exit 1 if anything still hangs
+                                                     JOBHOOK_SHUTDOWN_TIMEOUT     10s
 
 Credentials (submit, reconcile, serve): RC_SERVER_URL, RC_CLIENT_ID, RC_CLIENT_SECRET, RC_JWT, from the
 environment or a .env file; without them, the local emulator of \`jobhook dev\` is used.

@@ -9,13 +9,16 @@ import { clientFor, credentialsFromEnv, devCredentials } from './client.js';
 import { openTunnel } from './tunnel.js';
 import { createLogger, minterFor, openRuntime, publicBaseUrl } from './runtime.js';
 
+/** Time past `--shutdown-timeout` for closing the store and exiting before the process gives up with exit 1. */
+const SHUTDOWN_MARGIN_MS = 2000;
+
 const hostUrl = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 /**
  * `jobhook serve`: the public receiver, the loopback-only local API and, when RingCentral credentials are
  * configured, reconciliation through the status endpoint. `jobhook dev` (`withEmulator`) also starts the
  * emulator and points everything at it, so the whole loop runs on one machine with no credentials.
- * Shuts down on SIGTERM/SIGINT: stop accepting, let in-flight deliveries commit and answer, close, exit 0.
+ * Shuts down on SIGTERM/SIGINT within `--shutdown-timeout` (see the states in `stop` below).
  */
 export async function serve(
   config: Config,
@@ -97,20 +100,45 @@ export async function serve(
     'listening',
   );
 
+  // Shutdown states: serving → stopping (on the signal, at once: no claim, forward attempt or reconciliation
+  // pass starts; deliveries in flight get the grace to commit and be answered, forwards to finish) → cut off
+  // (grace over: bodies still arriving are dropped unanswered and forwards aborted, both retried later — by
+  // the sender, by the lease) → closed (store closed, exit 0) | stuck (grace + margin passed with something
+  // still open: log it and exit 1 rather than hang).
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight deliveries');
+    const graceMs = config.shutdownTimeoutMs;
+    logger.info({ signal, graceMs }, 'shutting down: finishing in-flight deliveries and forwards');
+    const open = new Set<string>();
+    const track = <T>(name: string, step: Promise<T> | undefined): Promise<T | undefined> => {
+      if (!step) return Promise.resolve(undefined);
+      open.add(name);
+      return step.finally(() => open.delete(name));
+    };
+    setTimeout(() => {
+      logger.error({ open: [...open], graceMs }, 'shutdown overran its timeout; exiting with these abandoned');
+      process.exit(1);
+    }, graceMs + SHUTDOWN_MARGIN_MS);
     void (async () => {
       try {
-        await Promise.all([receiver.close(), localApi.close(), jobhook?.close(), forwarder?.stop(), tunnel?.close()]);
-        await emulator?.close();
-        await store.close();
-        logger.info('stopped cleanly');
+        // Called in this tick, before any await: each stops starting new work synchronously.
+        const forwards = track('forwards', forwarder?.stop({ graceMs }));
+        await Promise.all([
+          track('receiver', receiver.close({ graceMs })),
+          track('local API', localApi.close()),
+          track('client', jobhook?.close()),
+          forwards,
+          track('tunnel', tunnel?.close()),
+        ]);
+        await track('emulator', emulator?.close());
+        await track('store', store.close());
+        const abandoned = (await forwards) ?? [];
+        logger.info({ abandonedForwards: abandoned.length }, 'stopped cleanly');
         process.exit(0);
       } catch (error) {
-        logger.error({ err: error }, 'shutdown failed');
+        logger.error({ err: error, open: [...open] }, 'shutdown failed');
         process.exit(1);
       }
     })();

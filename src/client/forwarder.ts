@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { Webhook } from 'standardwebhooks';
+import { isUtf8 } from 'node:buffer';
+import { createHmac, randomBytes } from 'node:crypto';
+import { JobhookError } from '../errors.js';
 import type { ResultHandler } from './handler-runner.js';
 
 /**
@@ -22,24 +23,50 @@ export function generateForwardSecret(): string {
   return `whsec_${randomBytes(24).toString('base64')}`;
 }
 
+/**
+ * The `webhook-signature` value for `body`. The spec signs `${id}.${timestamp}.` followed by the body's
+ * exact bytes (HMAC-SHA256, base64, `v1,` prefix), and verifiers that hash the bytes they received (Go,
+ * Rust, hand-written ones) need exactly that. The `standardwebhooks` npm package (1.1.1) decodes a Buffer
+ * as UTF-8 before hashing, so for a body that is not valid UTF-8 it computes over U+FFFD replacements and
+ * would reject the exact-bytes signature; for such a body only, a second `v1` signature over what that
+ * package computes is added. Verifiers accept a message when any listed signature matches (the spec's
+ * list exists for key rotation), so both kinds of receiver verify, and a UTF-8 body gets one signature.
+ */
+export function signForward(key: Buffer, id: string, timestampSeconds: number, body: Buffer): string {
+  const sign = (bytes: Buffer): string =>
+    `v1,${createHmac('sha256', key).update(`${id}.${timestampSeconds}.`).update(bytes).digest('base64')}`;
+  const exact = sign(body);
+  return isUtf8(body) ? exact : `${exact} ${sign(Buffer.from(body.toString('utf8'), 'utf8'))}`;
+}
+
+function secretKey(secret: string): Buffer {
+  const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+  if (key.length === 0) throw new JobhookError('JH_ERR_INVALID_ARGUMENT', 'the forward secret is empty');
+  return key;
+}
+
 export function createForwardHandler(options: ForwardOptions): ResultHandler {
-  const signer = new Webhook(options.secret);
+  const key = secretKey(options.secret);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  // Reads body, contentType and ids only: the lazily parsed envelope/response stay unparsed, so a
+  // large result is passed on without a JSON.parse on the event loop.
   return async (input) => {
     const id = `jh_${input.requestId}`;
-    const timestamp = new Date();
+    const timestampSeconds = Math.floor(Date.now() / 1000);
     const response = await (options.fetch ?? fetch)(options.url, {
       method: 'POST',
       body: input.body,
       headers: {
         'content-type': input.contentType ?? 'application/json',
         'webhook-id': id,
-        'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-        'webhook-signature': signer.sign(id, timestamp, input.body.toString('utf8')),
+        'webhook-timestamp': String(timestampSeconds),
+        'webhook-signature': signForward(key, id, timestampSeconds, input.body),
         'x-jobhook-request-id': input.requestId,
         ...(input.jobId ? { 'x-jobhook-job-id': input.jobId } : {}),
       },
       redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      // The runner's stop aborts a hanging target as well as the timeout does.
+      signal: AbortSignal.any([input.signal, AbortSignal.timeout(timeoutMs)]),
     });
     await response.arrayBuffer().catch(() => undefined);
     if (response.status < 200 || response.status >= 300) {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
-import { readOutcome } from '../store/outcome.js';
+import { JobhookError } from '../errors.js';
 import type { Store } from '../store/store.js';
+import type { DeliveryRecord, RequestRecord } from '../types.js';
 
 /** What a result handler receives: one terminal result (Success or Fail) of one request. */
 export interface HandlerInput {
@@ -8,14 +9,23 @@ export interface HandlerInput {
   jobId: string | null;
   api: string | null;
   status: 'Success' | 'Fail';
-  /** The envelope's `response`: the typed result on Success, `{errors}` on Fail. */
+  /**
+   * The envelope's `response`: the typed result on Success, `{errors}` on Fail. Parsed from `body` on first
+   * access (with `envelope`), so a handler that only passes the bytes on never parses a large result.
+   */
   response: unknown;
+  /** The whole envelope, parsed on first access. */
   envelope: Record<string, unknown>;
   /** The exact bytes stored for the deciding delivery, and its content type as received. */
   body: Buffer;
   contentType: string | null;
   /** 1 for the first attempt. */
   attempt: number;
+  /**
+   * Aborted when the runner gives up on this attempt: `stop()`'s grace ran out. The attempt is then left
+   * to its lease and runs again later (at least once), so stop promptly; pass it to fetch and the like.
+   */
+  signal: AbortSignal;
 }
 
 export type ResultHandler = (input: HandlerInput) => unknown;
@@ -30,7 +40,21 @@ export interface HandlerRunnerOptions {
   leaseMs?: number;
   /** How often due runs (retries, other processes' settlements) are looked for. @defaultValue 1000 */
   pollMs?: number;
+  /** Runs executed at once by this runner, across its handlers; one slow run holds only its own slot. @defaultValue 8 */
+  concurrency?: number;
   logger?: Logger;
+}
+
+export interface HandlerStopOptions {
+  /** How long runs in flight may take to finish before they are aborted and left to their leases. @defaultValue 10000 */
+  graceMs?: number;
+}
+
+/** A run that `stop()` left unfinished: its lease expires and it is claimed again (here after a restart, or elsewhere). */
+export interface AbandonedRun {
+  handler: string;
+  requestId: string;
+  attempt: number;
 }
 
 interface Registered {
@@ -39,26 +63,47 @@ interface Registered {
   fn: ResultHandler;
 }
 
+interface InFlight extends AbandonedRun {
+  done: Promise<void>;
+}
+
 /**
  * Runs result handlers from the store's durable queue: at least once per terminal result, even across
  * crashes (a run's lease expires and it is claimed again), with backoff between failed attempts and a
  * dead-letter state after the last. Handlers should be idempotent on `requestId`.
+ *
+ * States: idle (nothing registered) → running (a timer and the store's settle events kick passes; a pass
+ * claims as many due runs as there are free slots and starts each at once, so a hanging run holds one slot,
+ * not the queue) → stopping (`stop()`: no claim and no attempt starts any more; runs in flight get `graceMs`)
+ * → stopped (stragglers aborted through their signal and never completed here: the store keeps them leased,
+ * and the lease decides who runs them next). A run is claimed with a lease longer than any sane attempt; a
+ * run whose lease ran out while still in flight here is not started twice.
  */
 export class HandlerRunner {
   readonly #opts: Required<Omit<HandlerRunnerOptions, 'logger'>> & { logger?: Logger };
   readonly #handlers: Registered[] = [];
+  readonly #inFlight = new Map<string, InFlight>();
+  /** Aborted when stop()'s grace runs out; every attempt's signal. */
+  readonly #abort = new AbortController();
   #timer: NodeJS.Timeout | null = null;
   #unsubscribe: (() => void) | null = null;
-  #running: Promise<void> | null = null;
+  #pass: Promise<void> | null = null;
   #again = false;
+  #stopping: Promise<AbandonedRun[]> | null = null;
 
   constructor(options: HandlerRunnerOptions) {
-    this.#opts = { maxAttempts: 5, backoffMs: 1000, leaseMs: 60_000, pollMs: 1000, ...options };
+    this.#opts = { maxAttempts: 5, backoffMs: 1000, leaseMs: 60_000, pollMs: 1000, concurrency: 8, ...options };
+    if (!(this.#opts.concurrency >= 1)) {
+      throw new JobhookError('JH_ERR_INVALID_ARGUMENT', `concurrency must be at least 1, not ${options.concurrency}`);
+    }
   }
 
   async register(name: string, api: string | null, fn: ResultHandler): Promise<void> {
     if (this.#handlers.some((h) => h.name === name)) {
-      throw new Error(`a handler named ${name} is already registered; pass a distinct name`);
+      throw new JobhookError(
+        'JH_ERR_INVALID_ARGUMENT',
+        `a handler named ${name} is already registered; pass a distinct name`,
+      );
     }
     await this.#opts.store.registerHandler(name);
     this.#handlers.push({ name, api, fn });
@@ -67,22 +112,28 @@ export class HandlerRunner {
   }
 
   #start(): void {
-    if (this.#timer) return;
+    if (this.#timer || this.#stopping) return;
     this.#unsubscribe = this.#opts.store.onSettled(() => this.kick());
     this.#timer = setInterval(() => this.kick(), this.#opts.pollMs);
     this.#timer.unref();
   }
 
-  /** Looks for due runs now (coalesced with a pass in progress). */
+  /** Runs currently executing. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Looks for due runs now (coalesced with a pass in progress); does nothing once stop() was called. */
   kick(): void {
-    if (this.#running) {
+    if (this.#stopping) return;
+    if (this.#pass) {
       this.#again = true;
       return;
     }
-    this.#running = this.#drain()
+    this.#pass = this.#claimAndStart()
       .catch((error: unknown) => this.#opts.logger?.error({ err: error }, 'handler queue pass failed'))
       .finally(() => {
-        this.#running = null;
+        this.#pass = null;
         if (this.#again) {
           this.#again = false;
           this.kick();
@@ -90,15 +141,38 @@ export class HandlerRunner {
       });
   }
 
-  async #drain(): Promise<void> {
-    const { store } = this.#opts;
+  // A method, not the field, where the check follows an await (the field's narrowing would survive it).
+  #stopped(): boolean {
+    return this.#stopping !== null;
+  }
+
+  /** Fills the free slots with due runs; each run's end kicks the next pass. */
+  async #claimAndStart(): Promise<void> {
+    const { store, leaseMs, concurrency } = this.#opts;
     for (let progress = true; progress;) {
       progress = false;
       for (const handler of this.#handlers) {
-        const runs = await store.claimHandlerRuns(handler.name, handler.api, Date.now(), this.#opts.leaseMs, 20);
+        const free = concurrency - this.#inFlight.size;
+        // The store's claim is synchronous under its async face, so no stop() slips in between this
+        // check and the claim; one that comes during the await leaves the claimed runs leased, unstarted.
+        if (free <= 0 || this.#stopping) return;
+        const runs = await store.claimHandlerRuns(handler.name, handler.api, Date.now(), leaseMs, free);
         for (const run of runs) {
+          if (this.#stopped()) {
+            this.#opts.logger?.info(
+              { handler: handler.name, requestId: run.requestId },
+              'handler run claimed as the runner stopped; left to its lease',
+            );
+            continue;
+          }
+          const key = `${handler.name}\u0000${run.requestId}`;
+          if (this.#inFlight.has(key)) continue; // its lease ran out while it still runs here
           progress = true;
-          await this.#execute(handler, run.requestId, run.attempts);
+          const done = this.#execute(handler, run.requestId, run.attempts).finally(() => {
+            this.#inFlight.delete(key);
+            this.kick();
+          });
+          this.#inFlight.set(key, { handler: handler.name, requestId: run.requestId, attempt: run.attempts, done });
         }
       }
     }
@@ -106,40 +180,95 @@ export class HandlerRunner {
 
   async #execute(handler: Registered, requestId: string, attempt: number): Promise<void> {
     const { store, logger } = this.#opts;
+    const signal = this.#abort.signal;
     try {
-      const request = (await store.findRequest(requestId))!;
-      const { delivery, envelope } = (await readOutcome(store, request))!;
-      const headers = delivery.rawHeaders;
-      const typeAt = headers.findIndex((h, i) => i % 2 === 0 && h.toLowerCase() === 'content-type');
-      await handler.fn({
-        body: delivery.body,
-        contentType: typeAt >= 0 ? (headers[typeAt + 1] ?? null) : null,
-        requestId,
-        jobId: request.jobId,
-        api: request.api,
-        status: request.state === 'succeeded' ? 'Success' : 'Fail',
-        response: envelope.response,
-        envelope,
-        attempt,
-      });
+      const request = await store.findRequest(requestId);
+      const delivery =
+        request?.outcomeDeliveryId != null ? await store.getDelivery(request.outcomeDeliveryId) : undefined;
+      if (!request || !delivery) {
+        throw new JobhookError('JH_ERR_NOT_FOUND', `request ${requestId} has no deciding delivery to hand over`);
+      }
+      await handler.fn(handlerInput(request, delivery, attempt, signal));
+      if (signal.aborted) return; // abandoned: the store may be closing, and the lease decides
       await store.completeHandlerRun(handler.name, requestId, { ok: true });
     } catch (error) {
+      if (signal.aborted) return;
       const last = attempt >= this.#opts.maxAttempts;
       const retryAtMs = last ? null : Date.now() + this.#opts.backoffMs * 2 ** (attempt - 1);
-      await store.completeHandlerRun(handler.name, requestId, {
-        ok: false,
-        error: (error as Error).message,
-        retryAtMs,
-      });
+      await store
+        .completeHandlerRun(handler.name, requestId, { ok: false, error: (error as Error).message, retryAtMs })
+        .catch((err: unknown) => logger?.error({ err, handler: handler.name, requestId }, 'handler run not recorded'));
       logger?.warn({ err: error, handler: handler.name, requestId, attempt, dead: last }, 'result handler failed');
     }
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops at once claiming runs and starting attempts (timer, settle events and the pass in progress), waits
+   * up to `graceMs` for the runs in flight, then aborts the rest and returns them, uncompleted: their leases
+   * expire and they run again (at least once). Calling it again returns the same answer.
+   */
+  stop(options: HandlerStopOptions = {}): Promise<AbandonedRun[]> {
+    this.#stopping ??= this.#stop(options.graceMs ?? 10_000);
+    return this.#stopping;
+  }
+
+  async #stop(graceMs: number): Promise<AbandonedRun[]> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     this.#unsubscribe?.();
     this.#unsubscribe = null;
-    if (this.#running) await this.#running;
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+    // The pass in progress may still add runs it claimed before stop() to #inFlight: wait for it first.
+    const finished = (async () => {
+      await this.#pass;
+      await Promise.all([...this.#inFlight.values()].map((run) => run.done));
+      return 'done' as const;
+    })();
+    const outcome = await Promise.race([finished, graceOver]);
+    clearTimeout(timer);
+    if (outcome === 'done') return [];
+    const abandoned = [...this.#inFlight.values()].map(({ handler, requestId, attempt }) => ({
+      handler,
+      requestId,
+      attempt,
+    }));
+    this.#abort.abort();
+    this.#opts.logger?.warn(
+      { abandoned, graceMs },
+      'handler runs still in flight at the end of the grace period were aborted; their leases decide who reruns them',
+    );
+    return abandoned;
   }
+}
+
+/** The handler's view of one run; the envelope is parsed only if the handler reads it. */
+function handlerInput(
+  request: RequestRecord,
+  delivery: DeliveryRecord,
+  attempt: number,
+  signal: AbortSignal,
+): HandlerInput {
+  const headers = delivery.rawHeaders;
+  const typeAt = headers.findIndex((h, i) => i % 2 === 0 && h.toLowerCase() === 'content-type');
+  let envelope: Record<string, unknown> | undefined;
+  // Only a delivery parsed as an envelope settles a request (see readOutcome), so the body is JSON.
+  const parsed = (): Record<string, unknown> =>
+    (envelope ??= JSON.parse(delivery.body.toString('utf8')) as Record<string, unknown>);
+  return {
+    requestId: request.requestId,
+    jobId: request.jobId,
+    api: request.api,
+    status: request.state === 'succeeded' ? 'Success' : 'Fail',
+    body: delivery.body,
+    contentType: typeAt >= 0 ? (headers[typeAt + 1] ?? null) : null,
+    attempt,
+    signal,
+    get envelope() {
+      return parsed();
+    },
+    get response() {
+      return parsed().response;
+    },
+  };
 }
