@@ -123,6 +123,49 @@ describe('emulator results', () => {
     expect(JSON.stringify(result.response).length).toBeGreaterThan(1024 * 1024);
   });
 
+  it('keeps every confidence of every result kind in [0, 1], whatever the input length', () => {
+    // Summaries of long inputs used to carry 0.8 + 0.02 × the utterance's index: 1.04–1.24 and beyond.
+    const confidences = (value: unknown, found: number[] = []): number[] => {
+      if (Array.isArray(value)) for (const item of value) confidences(item, found);
+      else if (typeof value === 'object' && value !== null) {
+        for (const [key, inner] of Object.entries(value)) {
+          if (key === 'confidence') found.push(inner as number);
+          else confidences(inner, found);
+        }
+      }
+      return found;
+    };
+    const vocabulary = 'router billing refund splitter evening invoice password account modem signal'.split(' ');
+    const utterances = (count: number) =>
+      Array.from({ length: count }, (_, i) => ({
+        speakerId: String(i % 3),
+        start: i * 4,
+        end: i * 4 + 3,
+        // Later utterances repeat a common term more, so the best-ranked ones are far into a long input.
+        text: `The ${vocabulary[i % vocabulary.length]!} ${'router '.repeat(i % 17)}needs work ${i}.`,
+      }));
+    const seen: number[] = [];
+    for (const count of [1, 3, 12, 40, 200, 2000]) {
+      for (const summaryType of ['Extractive', 'AbstractiveShort', 'AbstractiveLong', 'AbstractiveAll', 'All']) {
+        seen.push(...confidences(outcome('summarize', { summaryType, utterances: utterances(count) })));
+      }
+    }
+    for (const durationS of [undefined, 600, 3600]) {
+      for (const n of [1, 2, 3]) {
+        const contentUri = `https://example.com/calls/${n}.wav`;
+        for (const api of Object.keys(ASYNC_APIS) as AsyncApiName[]) {
+          if (api === 'punctuate' || api === 'summarize') continue;
+          const result = computeOutcome(api, { ...INPUTS[api], contentUri }, { ...ctx, durationS });
+          expect(result.status).toBe('Success');
+          seen.push(...confidences(result.response));
+        }
+      }
+    }
+    expect(seen.length).toBeGreaterThan(50_000);
+    const outside = seen.filter((c) => !(typeof c === 'number' && c >= 0 && c <= 1));
+    expect(outside).toEqual([]);
+  });
+
   it('fails speaker identification for a speaker that is not fully enrolled', () => {
     const result = computeOutcome('speakerIdentify', INPUTS.speakerIdentify, {
       ...ctx,
