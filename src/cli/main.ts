@@ -75,7 +75,9 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     if (isJobhookError(error)) {
-      const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+      // A message that already names its cause (e.g. `cannot reach … : connect ECONNREFUSED …`) is not repeated.
+      const cause =
+        error.cause instanceof Error && !error.message.includes(error.cause.message) ? ` (${error.cause.message})` : '';
       process.stderr.write(`jobhook: ${error.message}${cause} [${error.code}]\n`);
       process.exitCode = error.code === 'JH_ERR_NOT_FOUND' ? 1 : 2;
     } else {

@@ -91,13 +91,15 @@ export async function submitCommand(
   );
   try {
     const job = await jobhook.submit(apiPath, body);
+    // A 2xx without a readable jobId is still an accepted job: a webhook settles it (see the request's note).
+    const summary = `request ${job.requestId}\njobId   ${job.jobId ?? '(none in the answer; a webhook still settles it)'}\n`;
     if (!config.wait) {
       if (config.json)
         out.write(JSON.stringify({ requestId: job.requestId, jobId: job.jobId, api: job.api }, null, 2) + '\n');
-      else out.write(`request ${job.requestId}\njobId   ${job.jobId}\n`);
+      else out.write(summary);
       return 0;
     }
-    if (!config.json) out.write(`request ${job.requestId}\njobId   ${job.jobId}\n`);
+    if (!config.json) out.write(summary);
     const started = Date.now();
     const progress = setInterval(() => {
       void job.record().then((r) => {

@@ -9,13 +9,14 @@ import {
   type Platform,
   type PlatformAnswer,
   type PlatformCredentials,
+  type PlatformOptions,
 } from '../ringcentral/platform.js';
 import type * as S from '../ringcentral/schemas.js';
 import type { Store } from '../store/store.js';
 import { HandlerRunner, type HandlerRunnerOptions, type ResultHandler } from './handler-runner.js';
 import { Job } from './job.js';
 import { createMinter, type Mint } from './minter.js';
-import { RateGate } from './rate-gate.js';
+import { RateGate, type RateGateOptions } from './rate-gate.js';
 import { Waiters } from './waiters.js';
 
 export interface JobhookOptions {
@@ -30,6 +31,10 @@ export interface JobhookOptions {
   ringcentral?: Partial<PlatformCredentials>;
   /** A ready platform (tests, or a custom SDK setup); replaces `ringcentral`. */
   platform?: Platform;
+  /** Timeouts and login retries of the platform made from `ringcentral` (see `PlatformOptions`). @defaultValue 30 s per call, 3 login attempts */
+  platformOptions?: PlatformOptions;
+  /** Bounds of the rate gate's holds after 429 / an exhausted window. @defaultValue 1 s to 10 minutes */
+  rateLimit?: Omit<RateGateOptions, 'maxInFlight'>;
   /** Submission retries on 5xx, 429 and network errors. @defaultValue 5 */
   maxSubmitAttempts?: number;
   /** First retry delay, doubled per attempt, with ±50 % jitter. @defaultValue 2000 */
@@ -94,6 +99,16 @@ function credentialsFrom(given: Partial<PlatformCredentials> = {}): PlatformCred
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The `jobId` of a 2xx submit answer; null when the body is not JSON or has none. */
+function jobIdOf(text: string): string | null {
+  try {
+    const jobId = (JSON.parse(text) as { jobId?: unknown } | null)?.jobId;
+    return typeof jobId === 'string' && jobId !== '' ? jobId : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The client: typed submissions with minted callback URLs, and `Job` handles whose `result()` resolves
  * from the store however the result arrived (webhook, duplicate, status endpoint).
@@ -112,8 +127,8 @@ export async function createJobhook(options: JobhookOptions): Promise<Jobhook> {
     publicUrl: options.publicUrl,
     pathPrefix: normalizePathPrefix(options.pathPrefix ?? '/webhooks'),
   });
-  const platform = options.platform ?? createPlatform(credentialsFrom(options.ringcentral));
-  const gate = new RateGate({ maxInFlight: options.maxInFlight });
+  const platform = options.platform ?? createPlatform(credentialsFrom(options.ringcentral), options.platformOptions);
+  const gate = new RateGate({ ...options.rateLimit, maxInFlight: options.maxInFlight });
   const waiters = new Waiters(store);
   const maxAttempts = options.maxSubmitAttempts ?? 5;
   const retryBaseMs = options.retryBaseMs ?? 2000;
@@ -134,8 +149,16 @@ export async function createJobhook(options: JobhookOptions): Promise<Jobhook> {
     );
   }
 
-  /** POSTs until a 202, a refusal, or the attempts run out. 429 waits do not count as attempts. */
-  async function post(apiPath: string, body: unknown, callbackUrl: string, requestId: string): Promise<string> {
+  /**
+   * POSTs until a 2xx, a refusal, or the attempts run out; returns the status and the jobId (null when a
+   * 2xx carried none: it was accepted all the same). 429 waits do not count as attempts.
+   */
+  async function post(
+    apiPath: string,
+    body: unknown,
+    callbackUrl: string,
+    requestId: string,
+  ): Promise<{ status: number; jobId: string | null }> {
     let attempt = 0;
     let lastProblem = '';
     for (;;) {
@@ -144,12 +167,15 @@ export async function createJobhook(options: JobhookOptions): Promise<Jobhook> {
         answer = await gate.run(() => platform.post(apiPath, body, { webhook: callbackUrl }));
       } catch (error) {
         if (!(error instanceof PlatformNetworkError)) throw error;
+        // A login that failed was already retried with backoff by the platform. A POST that may have
+        // arrived (a timeout or a reset after sending cannot tell) is never sent again: a second job
+        // would run and bill twice; submit() marks it unknown for a webhook to settle.
+        if (error.duringLogin || error.mayHaveReachedPlatform) throw error;
         lastProblem = error.message;
       }
       if (answer && answer.status >= 200 && answer.status < 300) {
-        const jobId = (JSON.parse(answer.text) as { jobId?: unknown }).jobId;
-        if (typeof jobId !== 'string') throw new ApiRejectedError(answer.status, answer.text);
-        return jobId;
+        // The status decides acceptance; the body only tells the jobId, when it can.
+        return { status: answer.status, jobId: jobIdOf(answer.text) };
       }
       if (answer && answer.status !== 429 && answer.status < 500) {
         let parsed: unknown = answer.text;
@@ -162,7 +188,7 @@ export async function createJobhook(options: JobhookOptions): Promise<Jobhook> {
       }
       if (answer?.status === 429) {
         logger?.info({ requestId, retryAt: new Date(gate.blockedUntilMs).toISOString() }, 'rate limited; waiting');
-        continue; // the gate holds the next try back for Retry-After
+        continue; // the gate holds the next try back for Retry-After, at least its floor
       }
       if (answer) lastProblem = `HTTP ${answer.status}`;
       if (++attempt >= maxAttempts) {
@@ -186,13 +212,29 @@ export async function createJobhook(options: JobhookOptions): Promise<Jobhook> {
     }
     const { requestId, callbackUrl } = await mint({ api: apiPath, requestBody: JSON.stringify(body) });
     await store.updateSubmission(requestId, { state: 'submitting' });
+    let accepted: { status: number; jobId: string | null };
     try {
-      const jobId = await post(apiPath, body, callbackUrl, requestId);
-      await store.updateSubmission(requestId, { state: 'accepted', jobId });
-      logger?.info({ requestId, jobId, api: apiPath }, 'job submitted');
+      accepted = await post(apiPath, body, callbackUrl, requestId);
     } catch (error) {
+      if (error instanceof PlatformNetworkError && error.mayHaveReachedPlatform && !error.duringLogin) {
+        const unknown = new PlatformNetworkError(
+          `${error.message}; the POST may have reached it, so request ${requestId} is marked unknown and not resubmitted (a webhook still settles it)`,
+          { cause: error.cause, mayHaveReachedPlatform: true, duringLogin: false },
+        );
+        await store.updateSubmission(requestId, { state: 'unknown', error: unknown.message });
+        logger?.warn({ requestId, api: apiPath, err: error }, 'submission outcome unknown; not resubmitted');
+        throw unknown;
+      }
       await store.updateSubmission(requestId, { state: 'rejected', error: (error as Error).message });
       throw error;
+    }
+    if (accepted.jobId === null) {
+      const note = `accepted (HTTP ${accepted.status}) but the answer carried no readable jobId; reconciliation cannot find this job; a webhook still settles it`;
+      await store.updateSubmission(requestId, { state: 'accepted', error: note });
+      logger?.warn({ requestId, api: apiPath }, note);
+    } else {
+      await store.updateSubmission(requestId, { state: 'accepted', jobId: accepted.jobId });
+      logger?.info({ requestId, jobId: accepted.jobId, api: apiPath }, 'job submitted');
     }
     return new Job<T>((await store.findRequest(requestId))!, store, waiters);
   }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { JobhookError } from '../errors.js';
 import { JOB_STATUS_PATH } from '../ringcentral/apis.js';
 import { parseEnvelope } from '../ringcentral/envelope.js';
 import type { PlatformAnswer } from '../ringcentral/platform.js';
@@ -11,6 +12,10 @@ import type { RequestRecord } from '../types.js';
  * source `status-poll` (and settles the request like a webhook would); `InProgress` schedules the next
  * look with backoff (1 min doubling, at most `maxIntervalMs`); `404`, or `expirationTime` passed, makes the
  * request `expired`. Reads go through the caller's rate gate, within the Heavy budget.
+ *
+ * A pass checks every due request in turn: a read that fails, times out or answers oddly is logged, counted
+ * in `errors` and scheduled again, and the pass goes on. Each read is also cut at `readTimeoutMs`, a
+ * backstop for readers without a deadline of their own, so a stuck read cannot stop later passes.
  */
 export interface ReconcilerOptions {
   store: Store;
@@ -20,6 +25,8 @@ export interface ReconcilerOptions {
   firstCheckAfterMs?: number;
   /** @defaultValue 30 minutes */
   maxIntervalMs?: number;
+  /** A read that has not settled by then counts as failed (the platform's own deadline is shorter). @defaultValue 120_000 */
+  readTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -43,14 +50,30 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   const { store, logger } = options;
   const firstCheckAfterMs = options.firstCheckAfterMs ?? 5 * 60_000;
   const maxIntervalMs = options.maxIntervalMs ?? 30 * 60_000;
+  const readTimeoutMs = options.readTimeoutMs ?? 120_000;
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<ReconcileReport> | null = null;
 
   const nextCheck = (record: RequestRecord): number =>
     Date.now() + Math.min(maxIntervalMs, 60_000 * 2 ** record.checkCount);
 
+  async function readStatus(path: string): Promise<PlatformAnswer> {
+    let timer: NodeJS.Timeout | undefined;
+    const cut = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new JobhookError('JH_ERR_TIMEOUT', `status read unanswered after ${readTimeoutMs} ms`)),
+        readTimeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([options.readStatus(path), cut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async function check(record: RequestRecord, report: ReconcileReport): Promise<void> {
-    const answer = await options.readStatus(`${JOB_STATUS_PATH}${encodeURIComponent(record.jobId!)}`);
+    const answer = await readStatus(`${JOB_STATUS_PATH}${encodeURIComponent(record.jobId!)}`);
     report.checked++;
     if (answer.status === 404) {
       if (await store.markExpired(record.requestId)) report.expired++;
@@ -58,10 +81,11 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     }
     if (answer.status !== 200) {
       report.errors++;
+      logger?.warn({ requestId: record.requestId, jobId: record.jobId, status: answer.status }, 'status read refused');
       await store.scheduleCheck(record.requestId, nextCheck(record));
       return;
     }
-    const parsed = parseEnvelope(answer.text);
+    const parsed = parseEnvelope(answer.body);
     const status = parsed.ok ? parsed.envelope.status : null;
     if (status === 'Success' || status === 'Fail') {
       const headers: string[] = [];
@@ -70,7 +94,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         {
           requestId: record.requestId,
           source: 'status-poll',
-          body: Buffer.from(answer.text),
+          body: answer.body, // the exact bytes read, whatever their size
           rawHeaders: headers,
           receivedAtMs: Date.now(),
         },
