@@ -17,6 +17,7 @@ import type { BodySink, NewRequest, RequestQuery, Store } from '../store.js';
 import { BodySpool } from './body-spool.js';
 import { prepareHandlerRuns } from './handler-runs.js';
 import { migrate } from './migrate.js';
+import { SqliteWriter } from './sqlite-writer.js';
 import {
   DEFAULT_INDEX_LIMIT,
   prepareStatements,
@@ -34,11 +35,29 @@ export interface SqliteStoreOptions {
   /** Path of the database file (created if missing). */
   path: string;
   /**
-   * How long a write waits for another process's lock before the store reports itself unavailable.
-   * better-sqlite3 waits synchronously, so this also bounds how long the event loop can stall.
+   * How long one write call waits for another process's lock before it fails with JH_ERR_STORE_UNAVAILABLE.
+   * The wait is asynchronous (short attempts, event loop free between them); opening and migrating wait
+   * synchronously up to this long.
    * @defaultValue 1000
    */
   busyTimeoutMs?: number;
+  /**
+   * How long writes must pause before the WAL is checkpointed and truncated (see wal-maintenance.ts).
+   * @defaultValue 500
+   */
+  checkpointIdleMs?: number;
+  /**
+   * How often the database and WAL files are checked for removal or replacement between writes
+   * (every fsync'd write also checks first).
+   * @defaultValue 1000
+   */
+  fileCheckIntervalMs?: number;
+  /**
+   * Told once when the store stops accepting writes for good (its file was removed or replaced); every
+   * write then fails with this same error. Nothing is logged by the store itself.
+   * @defaultValue undefined
+   */
+  onProblem?: (error: JobhookError) => void;
   /**
    * How often the store looks for settlements committed by other processes while someone listens.
    * @defaultValue 200
@@ -57,6 +76,7 @@ export class SqliteStore implements Store {
   readonly #stmt: Statements;
   readonly #runs;
   readonly #spool: BodySpool;
+  readonly #writer: SqliteWriter;
   #closed = false;
   /** Highest `settled_seq` already emitted by this store. */
   #emittedSeq = 0;
@@ -70,6 +90,13 @@ export class SqliteStore implements Store {
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('synchronous = FULL');
       migrate(this.#db);
+      this.#writer = new SqliteWriter(this.#db, {
+        path: options.path,
+        busyTimeoutMs: options.busyTimeoutMs ?? 1000,
+        checkpointIdleMs: options.checkpointIdleMs ?? 500,
+        fileCheckIntervalMs: options.fileCheckIntervalMs ?? 1000,
+        onProblem: options.onProblem,
+      });
     } catch (error) {
       if (error instanceof JobhookError) throw error;
       throw new JobhookError('JH_ERR_STORE_UNAVAILABLE', `cannot open SQLite store at ${options.path}`, {
@@ -95,24 +122,9 @@ export class SqliteStore implements Store {
     return this.#db;
   }
 
-  /**
-   * Runs a write transaction; any database failure becomes JH_ERR_STORE_UNAVAILABLE so callers can answer 503.
-   * `fsync: false` is for data derivable from what is already durable (the index): its commit skips the
-   * fsync (`synchronous = NORMAL`, still atomic), and the next durable commit flushes it, in order.
-   */
-  #write<T>(what: string, fn: () => T, { fsync = true }: { fsync?: boolean } = {}): T {
-    const db = this.#open();
-    try {
-      if (!fsync) db.pragma('synchronous = NORMAL');
-      return db.transaction(fn).immediate();
-    } catch (error) {
-      if (error instanceof JobhookError) throw error;
-      throw new JobhookError('JH_ERR_STORE_UNAVAILABLE', `cannot ${what}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    } finally {
-      if (!fsync) db.pragma('synchronous = FULL');
-    }
+  /** Runs a write transaction through the writer: file checks, asynchronous lock waits, checkpoints. */
+  #write<T>(what: string, fn: () => T, options: { fsync?: boolean } = {}): Promise<T> {
+    return this.#writer.write(() => this.#open(), what, fn, options);
   }
 
   /** Runs reads in one snapshot, so the watermark and the rows it splits agree; closed: JH_ERR_STORE_CLOSED. */
@@ -151,7 +163,7 @@ export class SqliteStore implements Store {
   }
 
   async createRequest(input: NewRequest): Promise<RequestRecord> {
-    this.#write('record the request', () => {
+    await this.#write('record the request', () => {
       this.#stmt.insertRequest.run({
         requestId: input.requestId,
         kind: input.kind,
@@ -215,7 +227,7 @@ export class SqliteStore implements Store {
     const now = Date.now();
     /** Spool files of folded duplicates, removed once the pass has committed. */
     const orphaned: string[] = [];
-    const pass = this.#write(
+    const pass = await this.#write(
       'index deliveries',
       (): IndexPass => {
         const settled: RequestSettledEvent[] = [];
@@ -351,7 +363,7 @@ export class SqliteStore implements Store {
     requestId: string,
     update: { state: SubmitState; jobId?: string; error?: string },
   ): Promise<void> {
-    this.#write('record the submission', () => {
+    await this.#write('record the submission', () => {
       this.#stmt.updateSubmission.run(update.state, update.jobId ?? null, update.error ?? null, Date.now(), requestId);
     });
   }
@@ -376,14 +388,14 @@ export class SqliteStore implements Store {
   }
 
   async scheduleCheck(requestId: string, nextCheckAtMs: number): Promise<void> {
-    this.#write('schedule a status check', () => {
+    await this.#write('schedule a status check', () => {
       this.#stmt.scheduleCheck.run(nextCheckAtMs, Date.now(), requestId);
     });
   }
 
   async markExpired(requestId: string): Promise<boolean> {
     const now = Date.now();
-    const changed = this.#write('mark the request expired', () => {
+    const changed = await this.#write('mark the request expired', () => {
       const pending = this.#stmt.requestState.get(requestId)?.state === 'pending';
       if (pending) this.#stmt.settle.run('expired', null, now, now, this.#nextSettledSeq(), requestId);
       return pending;
@@ -403,7 +415,7 @@ export class SqliteStore implements Store {
   }
 
   async registerHandler(name: string): Promise<void> {
-    this.#write('register a handler', () => this.#runs.register(name));
+    await this.#write('register a handler', () => this.#runs.register(name));
   }
 
   async claimHandlerRuns(
@@ -421,7 +433,7 @@ export class SqliteStore implements Store {
     requestId: string,
     outcome: { ok: true } | { ok: false; error: string; retryAtMs: number | null },
   ): Promise<void> {
-    this.#write('complete a handler run', () => this.#runs.complete(handler, requestId, outcome, Date.now()));
+    await this.#write('complete a handler run', () => this.#runs.complete(handler, requestId, outcome, Date.now()));
   }
 
   async listHandlerRuns(requestId: string): Promise<HandlerRun[]> {
@@ -479,6 +491,7 @@ export class SqliteStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#watch) clearInterval(this.#watch);
+    this.#writer.stop();
     this.#db.close();
   }
 }
