@@ -1,6 +1,9 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createForwardHandler, generateForwardSecret } from '../../src/client/forwarder.js';
+import { listenOn } from '../../src/http-listen.js';
 import { createLocalApi } from '../../src/inspector/local-api.js';
 import { startLoop, type Loop } from '../helpers/loop.js';
 import { waitFor } from '../helpers/receiver-harness.js';
@@ -56,6 +59,101 @@ describe('--forward-to', () => {
       expect(sink.received[2]!.body).toBe(forwarded.body);
     } finally {
       await api.close();
+    }
+  });
+});
+
+/** A forward target that records the exact bytes it gets; requests for which `hang` says so are never answered. */
+async function startTarget(hang: (index: number) => boolean) {
+  const received: { atMs: number; headers: IncomingHttpHeaders; body: Buffer }[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const index = received.push({ atMs: Date.now(), headers: req.headers, body: Buffer.concat(chunks) }) - 1;
+      if (!hang(index)) res.writeHead(204).end();
+    });
+  });
+  const { port } = await listenOn(server, 0, '127.0.0.1');
+  return {
+    url: `http://127.0.0.1:${port}/in`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+describe('--forward-to under a slow target, with bytes that are not UTF-8', () => {
+  it('forwards the other results at once while the target hangs on one', async () => {
+    loop = await startLoop(tempDbPath(), {}, { handlers: { backoffMs: 20, pollMs: 20 } });
+    sink = await startWebhookSink(); // unused here; closed by afterEach
+    const target = await startTarget((index) => index === 0);
+    try {
+      // The default 10 s forward timeout: before, every other forward queued behind the hanging one.
+      await loop.jobhook.on('*', createForwardHandler({ url: target.url, secret: generateForwardSecret() }), {
+        name: 'forward',
+      });
+      const jobs = await Promise.all(Array.from({ length: 6 }, (_, i) => loop.jobhook.punctuate({ texts: [`r${i}`] })));
+      await Promise.all(jobs.map((job) => job.result()));
+      const settledAt = Date.now();
+      await waitFor(() => target.received.length >= jobs.length, 20_000);
+      const slowest = Math.max(...target.received.slice(1).map((r) => r.atMs)) - settledAt;
+      console.log(`forwards behind one hanging request: the others arrived within ${slowest} ms of settling`);
+      expect(slowest).toBeLessThan(4000); // serially, they waited for the 10 s timeout
+      expect(new Set(target.received.map((r) => r.headers['webhook-id'])).size).toBe(jobs.length);
+    } finally {
+      await target.close(); // fails the hanging attempt, so the runner stops at once
+    }
+  });
+
+  it('signs the exact bytes: a spec verifier and the standardwebhooks package both accept non-UTF-8 bytes', async () => {
+    loop = await startLoop(tempDbPath());
+    sink = await startWebhookSink();
+    const target = await startTarget(() => false);
+    try {
+      const secret = generateForwardSecret();
+      // JSON (so the package's verify, which parses, returns it) with invalid UTF-8 inside a string.
+      const body = Buffer.concat([
+        Buffer.from('{"status":"Success","text":"'),
+        Buffer.from([0xff, 0xfe, 0x80, 0xc3, 0x28, 0xed, 0xa0, 0x80]),
+        Buffer.from('"}'),
+      ]);
+      const forward = createForwardHandler({ url: target.url, secret });
+      await forward({
+        requestId: 'req-bytes',
+        jobId: 'job-bytes',
+        api: null,
+        status: 'Success',
+        response: {},
+        envelope: {},
+        body,
+        contentType: 'application/json',
+        attempt: 1,
+        signal: new AbortController().signal,
+      });
+      const [got] = target.received;
+      expect(got!.body.equals(body)).toBe(true);
+      const headers = got!.headers as Record<string, string>;
+
+      // What the spec defines, over the bytes received: HMAC-SHA256 of `${id}.${timestamp}.` + body.
+      const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+      const expected = createHmac('sha256', key)
+        .update(`${headers['webhook-id']}.${headers['webhook-timestamp']}.`)
+        .update(got!.body)
+        .digest('base64');
+      const listed = headers['webhook-signature']!.split(' ').map((s) => s.replace(/^v1,/, ''));
+      expect(listed).toContain(expected);
+
+      expect(new Webhook(secret).verify(got!.body, headers)).toMatchObject({ status: 'Success' });
+      expect(() => new Webhook(generateForwardSecret()).verify(got!.body, headers)).toThrow();
+      const tampered = Buffer.from(got!.body);
+      tampered[tampered.length - 3] = 0x41;
+      expect(() => new Webhook(secret).verify(tampered, headers)).toThrow();
+    } finally {
+      await target.close();
     }
   });
 });

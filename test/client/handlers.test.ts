@@ -1,20 +1,41 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { HandlerInput } from '../../src/client/handler-runner.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { HandlerRunner, type HandlerInput } from '../../src/client/handler-runner.js';
+import { sttEnvelope } from '../helpers/fixtures.js';
 import { startLoop, type Loop } from '../helpers/loop.js';
-import { waitFor } from '../helpers/receiver-harness.js';
+import { post, startHarness, waitFor, type Harness } from '../helpers/receiver-harness.js';
 import { tempDbPath } from '../helpers/temp.js';
 
-let loop: Loop;
+let loop: Loop | undefined;
+let harness: Harness | undefined;
+const runners: HandlerRunner[] = [];
 afterEach(async () => {
-  await loop.close();
+  vi.restoreAllMocks();
+  for (const runner of runners.splice(0)) await runner.stop({ graceMs: 0 });
+  await loop?.close();
+  await harness?.close();
+  loop = harness = undefined;
 });
+
+function runner(h: Harness, options: Partial<ConstructorParameters<typeof HandlerRunner>[0]> = {}): HandlerRunner {
+  const made = new HandlerRunner({ store: h.store, backoffMs: 20, pollMs: 20, ...options });
+  runners.push(made);
+  return made;
+}
+
+/** Mints a request and settles it with a webhook carrying `envelope`; returns its request ID. */
+async function settle(h: Harness, envelope: Record<string, unknown>): Promise<string> {
+  const { requestId, callbackUrl } = await h.mint({ api: '/ai/audio/v1/async/speech-to-text' });
+  expect(await post(callbackUrl, JSON.stringify(envelope))).toBe(200);
+  await waitFor(async () => (await h.store.findRequest(requestId))?.state === 'succeeded');
+  return requestId;
+}
 
 const fast = { handlers: { backoffMs: 20, pollMs: 20, leaseMs: 200, maxAttempts: 4 } };
 
 describe('result handlers', () => {
   it('retries a failing handler with backoff and dead-letters one that always fails; retry revives it', async () => {
     loop = await startLoop(tempDbPath(), {}, fast);
-    const { jobhook, harness } = loop;
+    const { jobhook, harness: h } = loop;
     const attempts: number[] = [];
     await jobhook.on(
       'punctuate',
@@ -37,7 +58,7 @@ describe('result handlers', () => {
     const job = await jobhook.punctuate({ texts: ['handle me'] });
     await job.result();
     const runs = await waitFor(async () => {
-      const list = await harness.store.listHandlerRuns(job.requestId);
+      const list = await h.store.listHandlerRuns(job.requestId);
       return list.length === 2 && list.every((r) => r.state === 'succeeded' || r.state === 'dead') && list;
     });
     expect(attempts).toEqual([1, 2, 3]);
@@ -49,7 +70,7 @@ describe('result handlers', () => {
 
     expect(await jobhook.retry(job.jobId!)).toBe(1);
     await waitFor(async () => broken === 8);
-    expect((await harness.store.listHandlerRuns(job.requestId)).find((r) => r.handler === 'broken')).toMatchObject({
+    expect((await h.store.listHandlerRuns(job.requestId)).find((r) => r.handler === 'broken')).toMatchObject({
       state: 'dead',
       attempts: 4,
     });
@@ -57,16 +78,16 @@ describe('result handlers', () => {
 
   it('reruns a handler whose process stopped mid-run, once its lease expires', async () => {
     loop = await startLoop(tempDbPath(), {}, fast);
-    const { jobhook, harness } = loop;
+    const { jobhook, harness: h } = loop;
     const job = await jobhook.punctuate({ texts: ['crash test'] });
     await job.result();
     // Another process registered the handler, claimed the run and died without finishing it.
-    await harness.store.registerHandler('archive');
-    const claimed = await harness.store.claimHandlerRuns('archive', null, Date.now(), 150, 10);
+    await h.store.registerHandler('archive');
+    const claimed = await h.store.claimHandlerRuns('archive', null, Date.now(), 150, 10);
     expect(claimed.map((r) => r.requestId)).toEqual([]); // settled before registration: not owed
     const later = await jobhook.punctuate({ texts: ['after registration'] });
     await later.result();
-    const [orphan] = await harness.store.claimHandlerRuns('archive', null, Date.now(), 150, 10);
+    const [orphan] = await h.store.claimHandlerRuns('archive', null, Date.now(), 150, 10);
     expect(orphan).toMatchObject({ requestId: later.requestId, state: 'running', attempts: 1 });
 
     const seen: HandlerInput[] = [];
@@ -78,5 +99,104 @@ describe('result handlers', () => {
       attempt: 2,
       response: { texts: ['After registration.'] },
     });
+  });
+});
+
+describe('handler runner: concurrency, stop, lazy envelope', () => {
+  it('parses the envelope only when a handler reads it, and then once', async () => {
+    harness = await startHarness(tempDbPath());
+    await harness.store.registerHandler('bytes-only'); // owed every result settled from here on
+    await harness.store.registerHandler('reader');
+    const big = sttEnvelope('job-big');
+    (big.response as Record<string, unknown>).transcript = 'word '.repeat(800_000); // 4 MB of JSON
+    const requestId = await settle(harness, big);
+
+    const parse = vi.spyOn(JSON, 'parse');
+    const largeParses = (): number => parse.mock.calls.filter(([text]) => text.length > 1_000_000).length;
+    const passedOn: number[] = [];
+    const a = runner(harness);
+    await a.register('bytes-only', null, (input) => void passedOn.push(input.body.length));
+    await waitFor(async () => (await harness!.store.listHandlerRuns(requestId))[0]?.state === 'succeeded');
+    expect(passedOn).toEqual([expect.any(Number)]);
+    expect(passedOn[0]).toBeGreaterThan(4_000_000);
+    expect(largeParses()).toBe(0); // before, every run parsed the whole body first
+
+    const seen: unknown[] = [];
+    const b = runner(harness);
+    await b.register('reader', null, (input) => {
+      seen.push(input.envelope.jobId, (input.response as { transcript: string }).transcript.length, input.envelope);
+    });
+    await waitFor(() => seen.length === 3);
+    expect(seen.slice(0, 2)).toEqual(['job-big', 4_000_000]);
+    expect(largeParses()).toBe(1);
+  });
+
+  it('runs due results side by side: one hanging handler delays only itself', async () => {
+    harness = await startHarness(tempDbPath());
+    const hung: string[] = [];
+    const done: string[] = [];
+    const r = runner(harness, { concurrency: 4 });
+    await r.register('mixed', null, async (input) => {
+      if (hung.length === 0) {
+        hung.push(input.requestId);
+        await new Promise((resolve) => input.signal.addEventListener('abort', resolve)); // until stop()
+      } else done.push(input.requestId);
+    });
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push(await settle(harness, sttEnvelope(`job-${i}`)));
+    // Serially, the four others waited behind the hanging one for ever.
+    await waitFor(() => done.length === 4, 5000);
+    expect([...hung, ...done].sort()).toEqual([...ids].sort());
+  });
+
+  it('never runs one result twice at once, even when its lease runs out mid-run', async () => {
+    harness = await startHarness(tempDbPath());
+    let running = 0;
+    let most = 0;
+    let calls = 0;
+    const r = runner(harness, { leaseMs: 50 });
+    await r.register('slow', null, async () => {
+      calls++;
+      most = Math.max(most, ++running);
+      await new Promise((resolve) => setTimeout(resolve, 600)); // many leases and polls long
+      running--;
+    });
+    const requestId = await settle(harness, sttEnvelope('job-slow'));
+    await waitFor(async () => (await harness!.store.listHandlerRuns(requestId))[0]?.state === 'succeeded');
+    expect({ calls, most }).toEqual({ calls: 1, most: 1 });
+  });
+
+  it('stop() gives up on a hanging handler after graceMs, and its lease hands the run to the next runner', async () => {
+    harness = await startHarness(tempDbPath());
+    let aborted = false;
+    const first = runner(harness, { leaseMs: 1500 });
+    const started: string[] = [];
+    await first.register('stuck', null, (input) => {
+      started.push(input.requestId);
+      input.signal.addEventListener('abort', () => (aborted = true));
+      return new Promise(() => undefined); // ignores the signal too: never settles
+    });
+    const requestId = await settle(harness, sttEnvelope('job-stuck'));
+    await waitFor(() => started.length === 1);
+
+    const t0 = Date.now();
+    const abandoned = await first.stop({ graceMs: 300 });
+    const tookMs = Date.now() - t0;
+    console.log(`stop({ graceMs: 300 }) with a hanging handler returned after ${tookMs} ms`);
+    expect(tookMs).toBeLessThan(3000); // before, it waited for the handler for ever
+    expect(abandoned).toEqual([{ handler: 'stuck', requestId, attempt: 1 }]);
+    expect(aborted).toBe(true);
+    expect((await harness.store.listHandlerRuns(requestId))[0]).toMatchObject({ state: 'running', attempts: 1 });
+    expect(first.inFlight).toBe(1); // abandoned, not completed
+    first.kick(); // a stopped runner starts nothing
+    await settle(harness, sttEnvelope('job-after-stop'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(started).toEqual([requestId]);
+
+    const seen: HandlerInput[] = [];
+    const next = runner(harness);
+    await next.register('stuck', null, (input) => void seen.push(input));
+    await waitFor(() => seen.some((input) => input.requestId === requestId), 5000);
+    expect(seen.find((input) => input.requestId === requestId)).toMatchObject({ attempt: 2 });
   });
 });
