@@ -1,51 +1,24 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLocalApi, type LocalApi } from '../../src/inspector/local-api.js';
-import type { Logger } from 'pino';
-import { sttEnvelope } from '../helpers/fixtures.js';
+import { startLocalApi, type LocalApiHarness } from '../helpers/local-api-harness.js';
 import { rawConnect } from '../helpers/raw-http.js';
-import { post, startHarness, waitFor, type Harness } from '../helpers/receiver-harness.js';
-import { tempDbPath } from '../helpers/temp.js';
+import type { Harness } from '../helpers/receiver-harness.js';
 
 /**
  * jobhook issue #9: any web page could use the local API. A DNS-rebinding page (Host: attacker.example)
  * read transcripts and callback URLs; a cross-origin "simple request" minted and replayed. These tests
  * speak raw HTTP so every header is exactly what a hostile browser or page would send.
  */
+let local: LocalApiHarness;
 let harness: Harness;
-let api: LocalApi;
 let port: number;
-let warnings: Record<string, unknown>[];
 let requestId: string;
 
-const HANDLER = 'hostile-test';
-
-/** A request settled `succeeded` whose handler run is `succeeded`: a replay would make it pending again. */
 async function start(): Promise<void> {
-  harness = await startHarness(tempDbPath());
-  warnings = [];
-  const quiet = (): void => undefined;
-  const logger = {
-    warn: (fields: Record<string, unknown>) => warnings.push(fields),
-    error: quiet,
-    info: quiet,
-    debug: quiet,
-  } as unknown as Logger;
-  api = createLocalApi({ store: harness.store, mint: harness.mint, logger });
-  port = (await api.listen(0, '127.0.0.1')).port;
-  await harness.store.registerHandler(HANDLER);
-  const minted = await harness.mint({ kind: 'job' });
-  requestId = minted.requestId;
-  expect(await post(minted.callbackUrl, JSON.stringify(sttEnvelope('job-hostile')))).toBe(200);
-  await waitFor(async () => (await harness.store.findRequest(requestId))?.state === 'succeeded');
-  const claimed = await harness.store.claimHandlerRuns(HANDLER, null, Date.now(), 60_000, 10);
-  expect(claimed.map((r) => r.requestId)).toEqual([requestId]);
-  await harness.store.completeHandlerRun(HANDLER, requestId, { ok: true });
+  local = await startLocalApi();
+  ({ harness, port, requestId } = local);
 }
 
-afterEach(async () => {
-  await api.close();
-  await harness.close();
-});
+afterEach(() => local.close());
 
 interface RawAnswer {
   status: number;
@@ -74,9 +47,7 @@ async function raw(
   return { status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0), headers: head, body: rest };
 }
 
-async function runState(): Promise<string | undefined> {
-  return (await harness.store.listHandlerRuns(requestId)).find((r) => r.handler === HANDLER)?.state;
-}
+const runState = (): Promise<string | undefined> => local.runState();
 
 const ROUTES: [string, string][] = [
   ['GET', '/'],
@@ -106,7 +77,9 @@ describe('DNS rebinding: a Host the listener does not serve', () => {
     }
     expect(harness.counts()).toEqual(before);
     expect(await runState()).toBe('succeeded');
-    expect(warnings).toContainEqual(expect.objectContaining({ reason: 'foreign-host', refused: 'attacker.example' }));
+    expect(local.warnings).toContainEqual(
+      expect.objectContaining({ reason: 'foreign-host', refused: 'attacker.example' }),
+    );
   });
 
   it('serves loopback names on any port, and a loopback client that sends no Host (HTTP/1.0)', async () => {
@@ -201,7 +174,7 @@ describe('cross-origin writes (CSRF)', () => {
       await raw('POST', '/api/mint', { Host: host, Origin: 'http://evil.example', 'Content-Type': 'text/plain' });
     }
     await raw('POST', '/api/mint', { Host: host, Origin: 'http://other.example', 'Content-Type': 'text/plain' });
-    expect(warnings.map((w) => w.refused)).toEqual(['http://evil.example', 'http://other.example']);
+    expect(local.warnings.map((w) => w.refused)).toEqual(['http://evil.example', 'http://other.example']);
   });
 });
 
