@@ -1,12 +1,14 @@
 import { ENCODINGS } from '../ringcentral/apis.js';
 import { platformError, type PlatformErrorBody } from '../ringcentral/platform-error.js';
+import { audioDurationS } from './audio-duration.js';
 import { round2 } from './rng.js';
 
 /**
- * Speaker enrollments (reference §6), kept for the emulator's lifetime. Audio length is estimated from
- * the base64 content as 16 kB/s (8 kHz, 16-bit mono); 80 % of it counts as speech. Under 6 s of speech is
- * refused, under 12 s leaves the enrollment incomplete. The id is read from `speakerId` or `enrollmentId`
- * and echoed under both names, since sources disagree.
+ * Speaker enrollments (reference §6), kept for the emulator's lifetime. Audio length is read from the
+ * content where the format says it (WAV header, MP3 bitrate) and estimated otherwise (audio-duration.ts);
+ * 80 % of it counts as speech. Under 6 s of speech is refused, under 12 s leaves the enrollment
+ * incomplete. The id is read from `speakerId` or `enrollmentId` and echoed under both names, since
+ * sources disagree.
  */
 export interface EnrollmentStatus {
   speakerId: string;
@@ -19,14 +21,12 @@ export interface EnrollmentStatus {
 
 export type EnrollmentReply = { status: number; body?: unknown };
 
-const BYTES_PER_SECOND = 16_000;
-
 function qualityOf(speechS: number): EnrollmentStatus['enrollmentQuality'] {
   return speechS < 12 ? 'Poor' : speechS < 20 ? 'Average' : speechS < 30 ? 'Good' : 'High';
 }
 
-function audioSeconds(content: string): number {
-  return Buffer.from(content, 'base64').length / BYTES_PER_SECOND;
+function audioSeconds(body: Record<string, unknown>): number {
+  return audioDurationS(body.encoding as string, Buffer.from(body.content as string, 'base64'));
 }
 
 function checkAudio(body: Record<string, unknown>): PlatformErrorBody | null {
@@ -75,7 +75,7 @@ export class Enrollments {
     if (bad) return { status: 400, body: bad };
     if (this.#byId.has(id))
       return { status: 409, body: platformError('CAI-106', `Speaker [${id}] is already enrolled`) };
-    const seconds = audioSeconds(body.content as string);
+    const seconds = audioSeconds(body);
     if (seconds * 0.8 < 6) {
       return {
         status: 400,
@@ -114,7 +114,7 @@ export class Enrollments {
     if (!current) return { status: 404, body: platformError('CAI-104', `Speaker [${id}] is not enrolled`) };
     const bad = checkAudio(body);
     if (bad) return { status: 400, body: bad };
-    const status = this.#status(id, current.totalEnrollDuration + audioSeconds(body.content as string));
+    const status = this.#status(id, current.totalEnrollDuration + audioSeconds(body));
     this.#byId.set(id, status);
     return { status: 201, body: status };
   }
