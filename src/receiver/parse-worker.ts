@@ -22,8 +22,12 @@ type Reply = { id: number; projection: string } | { id: number; error: string } 
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { readFileSync } = require('node:fs');
+const { readFileSync, readlinkSync } = require('node:fs');
+const { setPriority } = require('node:os');
 const FIELDS = workerData.fields;
+// Lowest CPU priority for this thread alone (Linux: a thread id is a valid setpriority target), so parsing
+// never competes with the event loop that acknowledges deliveries. Elsewhere the call fails and is ignored.
+try { setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 19); } catch {}
 parentPort.on('message', ({ id, path }) => {
   let text;
   try { text = readFileSync(path, 'utf8'); } catch (e) { return parentPort.postMessage({ id, readError: e.message }); }

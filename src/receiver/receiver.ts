@@ -179,6 +179,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       server.closeAllConnections();
       await closed;
       await indexer.drain();
+      // An indexer made here is ours to end (its parser worker); one passed in belongs to the caller.
+      if (!options.indexer) await indexer.close();
       idle = [];
     },
   };

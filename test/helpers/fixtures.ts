@@ -43,3 +43,21 @@ export function failEnvelope(jobId: string): Record<string, unknown> {
 }
 
 export const BARE_PUNCTUATE = { status: 'Success', response: { texts: ['Hello, how are you today?'] } };
+
+/**
+ * A speech-to-text Success envelope of about `targetBytes` (an hour with word timings is ~1.5 MB; 28 MiB
+ * happens), built as text so large sizes are cheap to make. Every word differs, so bodies do not compress
+ * into something unrealistic.
+ */
+export function largeSttEnvelope(jobId: string, targetBytes: number): Buffer {
+  const head = JSON.stringify(sttEnvelope(jobId)).replace(/"response":\{.*\}\}$/, '"response":{"words":[');
+  const words: string[] = [];
+  let size = head.length + 40;
+  for (let i = 0; size < targetBytes; i++) {
+    const start = (i * 0.41).toFixed(2);
+    const word = `{"word":"w${i.toString(36)}","start":${start},"end":${(i * 0.41 + 0.3).toFixed(2)},"confidence":0.9,"speakerId":"${i % 2}"}`;
+    words.push(word);
+    size += word.length + 1;
+  }
+  return Buffer.from(`${head}${words.join(',')}],"confidence":0.91}}`);
+}
