@@ -10,6 +10,7 @@ import { Enrollments } from './enrollments.js';
 import { JobEngine, type EmulatedJob } from './job-engine.js';
 import { DEFAULT_EMULATOR_OPTIONS, parseJobOverrides, type EmulatorOptions } from './options.js';
 import { RateLimiter } from './rate-limiter.js';
+import { decodeComponent, MALFORMED_URL, webhookParam } from './request-url.js';
 import { pointsAtListener } from './self-target.js';
 
 /**
@@ -25,37 +26,6 @@ export interface Emulator {
 }
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
-
-/**
- * The `webhook` parameter, percent-encoded or, as the official JS samples send it, raw. An encoded value
- * that does not decode is returned as sent, which is no valid URI, so the caller refuses it with 400.
- */
-export function webhookParam(rawUrl: string): string | null {
-  const queryAt = rawUrl.indexOf('?');
-  if (queryAt < 0) return null;
-  const query = rawUrl.slice(queryAt + 1);
-  const match = /(?:^|&)webhook=([^]*)$/.exec(query);
-  if (!match) return null;
-  let value = match[1]!;
-  // An encoded value ends at the next parameter; a raw URL may carry its own `&…`, so it runs to the end
-  // of the query, less the emulator's own parameter.
-  if (/^https?%3A/i.test(value)) {
-    value = value.split('&')[0]!;
-    value = decodePathSegment(value) ?? value;
-  } else value = value.split('&_emulator=')[0]!;
-  return value;
-}
-
-/** `decodeURIComponent`, or null for malformed percent-encoding (which it throws on). */
-function decodePathSegment(text: string): string | null {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return null;
-  }
-}
-
-const MALFORMED_URL = platformError('CMN-101', 'Request URL is malformed: invalid percent-encoding or target');
 
 function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
   if (body === undefined) {
@@ -194,7 +164,13 @@ export function createEmulator(config: Partial<EmulatorOptions> = {}, logger?: L
         );
       }
       // Checked at submit only: a refused job never exists, so there is nothing to deliver to ourselves.
-      if (webhook !== null && pointsAtListener(webhook, server.address() as AddressInfo)) {
+      // The listener is the socket this request arrived on (no port on a Unix socket: nothing to match).
+      const { localAddress, localPort } = req.socket;
+      if (
+        webhook !== null &&
+        localPort !== undefined &&
+        pointsAtListener(webhook, { address: localAddress ?? '', port: localPort })
+      ) {
         return send(
           res,
           400,
@@ -222,7 +198,7 @@ export function createEmulator(config: Partial<EmulatorOptions> = {}, logger?: L
     if (path.startsWith(JOB_STATUS_PATH) && method === 'GET') {
       const admitted = admit(req, res);
       if (!admitted) return;
-      const jobId = decodePathSegment(path.slice(JOB_STATUS_PATH.length));
+      const jobId = decodeComponent(path.slice(JOB_STATUS_PATH.length));
       if (jobId === null) return send(res, 400, MALFORMED_URL, admitted.headers);
       const job = engine.get(jobId);
       if (!job) return send(res, 404, platformError('CMN-102', 'Job not found or expired'), admitted.headers);
@@ -233,7 +209,7 @@ export function createEmulator(config: Partial<EmulatorOptions> = {}, logger?: L
       const authn = auth.authenticate(req.headers.authorization);
       if (!authn.ok) return send(res, 401, platformError(authn.errorCode, authn.message));
       const id =
-        path.length > ENROLLMENTS_PATH.length ? decodePathSegment(path.slice(ENROLLMENTS_PATH.length + 1)) : null;
+        path.length > ENROLLMENTS_PATH.length ? decodeComponent(path.slice(ENROLLMENTS_PATH.length + 1)) : null;
       if (path.length > ENROLLMENTS_PATH.length && id === null) return send(res, 400, MALFORMED_URL);
       const readBody = async (): Promise<Record<string, unknown> | null> => {
         try {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { webhookParam } from '../../src/emulator/server.js';
+import { webhookParam } from '../../src/emulator/request-url.js';
 import { startEmulator, type EmulatorHarness } from '../helpers/emulator-client.js';
 import { startWebhookSink, type WebhookSink } from '../helpers/webhook-sink.js';
 
