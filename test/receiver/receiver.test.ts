@@ -1,7 +1,10 @@
+import { renameSync, unlinkSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { pino, type Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newRequestId } from '../../src/callback/request-id.js';
 import { createReceiver } from '../../src/receiver/receiver.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { BARE_PUNCTUATE, failEnvelope, sttEnvelope } from '../helpers/fixtures.js';
 import { rawConnect, streamChunked } from '../helpers/raw-http.js';
@@ -203,5 +206,103 @@ describe('receiver', () => {
     const answer = await closed;
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(answer === '' || answer.startsWith('HTTP/1.1 408')).toBe(true);
+  });
+});
+
+describe('receiver over a store whose files or lock are taken away', () => {
+  /** A pino logger that keeps its lines, to check what an operator would read. */
+  function capturingLogger(): { logger: Logger; lines: string[] } {
+    const lines: string[] = [];
+    return { logger: pino({ level: 'error' }, { write: (line: string) => lines.push(line) }), lines };
+  }
+
+  async function statuses(callbackUrl: string, count: number): Promise<number[]> {
+    return Promise.all(Array.from({ length: count }, (_, i) => post(callbackUrl, JSON.stringify({ i }))));
+  }
+
+  // Before: the receiver went on answering 200 while SQLite committed into the unlinked file (all lost).
+  it('answers 503, never 200, once the database file is removed, and logs the file', async () => {
+    const { logger, lines } = capturingLogger();
+    const dbPath = tempDbPath();
+    harness = await startHarness(dbPath, { logger });
+    const { callbackUrl } = await harness.mint();
+    expect(await post(callbackUrl, '{"before":true}')).toBe(200);
+    unlinkSync(dbPath);
+    expect(new Set(await statuses(callbackUrl, 20))).toEqual(new Set([503]));
+    expect(lines.some((line) => line.includes(`${dbPath} was removed while open`))).toBe(true);
+    expect((await fetch(`${harness.baseUrl}/healthz`)).status).toBe(200);
+  });
+
+  it('answers 503, never 200, once the WAL file is removed', async () => {
+    const dbPath = tempDbPath();
+    harness = await startHarness(dbPath);
+    const { callbackUrl } = await harness.mint();
+    unlinkSync(`${dbPath}-wal`);
+    expect(new Set(await statuses(callbackUrl, 20))).toEqual(new Set([503]));
+  });
+
+  it('answers 503, never 200, once another database is renamed over its file', async () => {
+    const dbPath = tempDbPath();
+    harness = await startHarness(dbPath);
+    const { callbackUrl } = await harness.mint();
+    const other = `${dbPath}.other`;
+    const fresh = new Database(other);
+    fresh.pragma('journal_mode = WAL');
+    fresh.close();
+    renameSync(other, dbPath);
+    expect(new Set(await statuses(callbackUrl, 20))).toEqual(new Set([503]));
+  });
+
+  // Before: SQLite's busy handler froze the event loop for each batch's whole wait, healthz included.
+  it("keeps serving healthz during another process's 4 s lock, answers 503 after busyTimeoutMs, 200 after", async () => {
+    const dbPath = tempDbPath();
+    harness = await startHarness(dbPath);
+    const { requestId, callbackUrl } = await harness.mint();
+    await harness.close();
+    const store = new SqliteStore({ path: dbPath, busyTimeoutMs: 1000 });
+    const receiver = createReceiver({ store, keyring: harness.keyring, pathPrefix: '/webhooks' });
+    const base = `http://127.0.0.1:${(await receiver.listen(0, '127.0.0.1')).port}`;
+    const url = base + new URL(callbackUrl).pathname;
+    const blocker = new Database(dbPath);
+    try {
+      blocker.exec('BEGIN IMMEDIATE');
+      const lockedUntil = Date.now() + 4_000;
+      const released = new Promise<void>((resolve) =>
+        setTimeout(() => {
+          blocker.exec('ROLLBACK');
+          resolve();
+        }, 4_000),
+      );
+      const timed = async (): Promise<{ status: number; ms: number }> => {
+        const started = Date.now();
+        const status = await post(url, JSON.stringify(sttEnvelope(`job-${started}`)));
+        return { status, ms: Date.now() - started };
+      };
+      const deliveries = Promise.all([timed(), timed(), timed()]);
+      const healthMs: number[] = [];
+      while (Date.now() < lockedUntil - 500) {
+        const started = Date.now();
+        const health = await fetch(`${base}/healthz`);
+        await health.arrayBuffer();
+        healthMs.push(Date.now() - started);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const answered = await deliveries;
+      // Each waited about its own 1 s (two batches may queue one after the other), never the 4 s lock.
+      for (const { status, ms } of answered) {
+        expect(status).toBe(503);
+        expect(ms).toBeGreaterThanOrEqual(900);
+        expect(ms).toBeLessThan(3_000);
+      }
+      expect(healthMs.length).toBeGreaterThan(5);
+      expect(Math.max(...healthMs)).toBeLessThan(500);
+      await released;
+      expect(await post(url, JSON.stringify(sttEnvelope('job-after')))).toBe(200);
+      expect(await store.listDeliveries(requestId)).toHaveLength(1);
+    } finally {
+      blocker.close();
+      await receiver.close();
+      await store.close();
+    }
   });
 });
