@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { JobhookError } from '../errors.js';
 import { JOB_STATUS_PATH } from '../ringcentral/apis.js';
 import { parseEnvelope } from '../ringcentral/envelope.js';
-import type { PlatformAnswer } from '../ringcentral/platform.js';
+import { PlatformNetworkError, type PlatformAnswer } from '../ringcentral/platform.js';
 import type { Store } from '../store/store.js';
 import type { RequestRecord } from '../types.js';
 
@@ -118,6 +118,9 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       try {
         await check(record, report);
       } catch (error) {
+        // No login means no read can succeed: end the pass and say why (the CLI prints it) instead of
+        // failing every job in turn, each after the platform's login retries.
+        if (error instanceof PlatformNetworkError && error.duringLogin) throw error;
         report.errors++;
         logger?.warn({ err: error, requestId: record.requestId, jobId: record.jobId }, 'status check failed');
         await store.scheduleCheck(record.requestId, nextCheck(record)).catch(() => undefined);
@@ -136,7 +139,9 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       const tick = (): void => {
         timer = setTimeout(() => {
           if (running) return tick();
-          void this.runOnce().finally(tick);
+          this.runOnce()
+            .catch((error: unknown) => logger?.warn({ err: error }, 'reconciliation pass failed; next pass as usual'))
+            .finally(tick);
         }, intervalMs);
         timer.unref();
       };

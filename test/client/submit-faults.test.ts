@@ -107,7 +107,7 @@ describe('what a submission answer decides', () => {
     expect(record.submitError).toBe(
       'accepted (HTTP 202) but the answer carried no readable jobId; reconciliation cannot find this job; a webhook still settles it',
     );
-    const result = job.result<{ texts: string[] }>({ timeoutMs: 10_000 });
+    const result = job.result({ timeoutMs: 10_000 });
     const envelope = {
       jobId: 'job-from-webhook',
       api: PUNCTUATE,
