@@ -48,6 +48,19 @@ describe('configuration', () => {
   });
 });
 
+describe('shutdown timeout', () => {
+  it('defaults to 10 s, takes JOBHOOK_SHUTDOWN_TIMEOUT and the flag, and refuses nonsense', () => {
+    expect(parseInvocation(['serve'], {}).config.shutdownTimeoutMs).toBe(10_000);
+    const env = { JOBHOOK_SHUTDOWN_TIMEOUT: '30s' };
+    expect(parseInvocation(['serve'], env).config.shutdownTimeoutMs).toBe(30_000);
+    expect(parseInvocation(['serve', '--shutdown-timeout', '2s'], env).config.shutdownTimeoutMs).toBe(2000);
+    expect(parseInvocation(['serve', '--shutdown-timeout', '500ms'], {}).config.shutdownTimeoutMs).toBe(500);
+    expect(() => parseInvocation(['serve', '--shutdown-timeout', 'soon'], {})).toThrow(
+      expect.objectContaining({ code: 'JH_ERR_INVALID_CONFIG' }),
+    );
+  });
+});
+
 describe('emulator configuration', () => {
   it('defaults to port 8787 and parses fault flags', () => {
     const { config } = parseInvocation(

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sttEnvelope } from '../helpers/fixtures.js';
 import { memoryOf, mintVia, startServer, type ServerProcess } from '../helpers/cli-process.js';
 import { rawConnect, streamChunked } from '../helpers/raw-http.js';
-import { post } from '../helpers/receiver-harness.js';
+import { post, waitFor } from '../helpers/receiver-harness.js';
 import { tempDbPath } from '../helpers/temp.js';
+import { listenOn } from '../../src/http-listen.js';
 
 let server: ServerProcess | undefined;
 afterEach(() => {
@@ -127,5 +129,64 @@ describe('jobhook serve (process)', () => {
     expect(grown).toBeLessThan(100 * 1024 * 1024);
 
     expect(await post(minted.callbackUrl, JSON.stringify(sttEnvelope('after-413')))).toBe(200);
+  });
+
+  it('stops within --shutdown-timeout while forwards hang: deliveries kept, no forward started after the signal', async () => {
+    // A forward target that reads each request and never answers.
+    const arrivals: number[] = [];
+    const target = createServer((req) => {
+      req.resume();
+      req.on('end', () => arrivals.push(Date.now()));
+    });
+    const { port } = await listenOn(target, 0, '127.0.0.1');
+    try {
+      const dbPath = tempDbPath();
+      server = await startServer([
+        '--db',
+        dbPath,
+        '--forward-to',
+        `http://127.0.0.1:${port}/hook`,
+        '--shutdown-timeout',
+        '2s',
+      ]);
+      const urls = await Promise.all(Array.from({ length: 5 }, () => mintVia(server!.localPort)));
+      const acked: Acked[] = [];
+      for (const [i, minted] of urls.entries()) {
+        const body = JSON.stringify(sttEnvelope(`job-settle-${i}`));
+        expect(await post(minted.callbackUrl, body)).toBe(200);
+        acked.push({ requestId: minted.requestId, sha256: createHash('sha256').update(body).digest('hex') });
+      }
+      // Every result's forward is in flight, hanging (before, they queued one behind another).
+      await waitFor(() => arrivals.length === urls.length, 10_000);
+      const load = burst(urls, 5);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const signalledAt = Date.now();
+      server.child.kill('SIGTERM');
+      const code = await server.exited;
+      const tookMs = Date.now() - signalledAt;
+      await load.done;
+      console.log(
+        `SIGTERM with ${urls.length} hanging forwards and --shutdown-timeout 2s: exit ${code} after ${tookMs} ms`,
+      );
+      expect(code).toBe(0);
+      expect(tookMs).toBeLessThan(8000); // before: not exited after 120 s, retrying forwards meanwhile
+      expect(arrivals.filter((at) => at > signalledAt)).toEqual([]);
+      expect(missingFrom(dbPath, [...acked, ...load.acked])).toEqual([]);
+      expect(load.acked.length).toBeGreaterThan(0);
+      const db = new Database(dbPath, { readonly: true });
+      try {
+        // Abandoned, not completed: each forward stays leased for the next start to take over.
+        const states = db.prepare("SELECT state, attempts FROM handler_runs WHERE handler = 'forward'").all();
+        expect(states).toEqual(urls.map(() => ({ state: 'running', attempts: 1 })));
+      } finally {
+        db.close();
+      }
+      expect(server.stderr()).toMatch(/stopped cleanly/);
+    } finally {
+      await new Promise<void>((resolve) => {
+        target.close(() => resolve());
+        target.closeAllConnections();
+      });
+    }
   });
 });
