@@ -53,6 +53,8 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   const readTimeoutMs = options.readTimeoutMs ?? 120_000;
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<ReconcileReport> | null = null;
+  /** Set by stop(): the pass in progress starts no further read, and no pass follows (until start()/runOnce()). */
+  let stopped = false;
 
   const nextCheck = (record: RequestRecord): number =>
     Date.now() + Math.min(maxIntervalMs, 60_000 * 2 ** record.checkCount);
@@ -115,6 +117,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   async function pass(olderThanMs: number, limit: number): Promise<ReconcileReport> {
     const report: ReconcileReport = { checked: 0, settled: 0, expired: 0, stillPending: 0, errors: 0 };
     for (const record of await store.listDueForCheck(Date.now(), olderThanMs, limit)) {
+      if (stopped) break; // the rest stay due for the next start
       try {
         await check(record, report);
       } catch (error) {
@@ -132,22 +135,28 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
 
   return {
     runOnce({ olderThanMs = firstCheckAfterMs, limit = 1000 } = {}) {
+      stopped = false;
       running = pass(olderThanMs, limit).finally(() => (running = null));
       return running;
     },
     start(intervalMs = 30_000) {
+      stopped = false;
       const tick = (): void => {
         timer = setTimeout(() => {
+          if (stopped) return;
           if (running) return tick();
           this.runOnce()
             .catch((error: unknown) => logger?.warn({ err: error }, 'reconciliation pass failed; next pass as usual'))
-            .finally(tick);
+            .finally(() => {
+              if (!stopped) tick();
+            });
         }, intervalMs);
         timer.unref();
       };
       tick();
     },
     async stop() {
+      stopped = true;
       if (timer) clearTimeout(timer);
       timer = null;
       if (running) await running.catch(() => undefined);

@@ -7,7 +7,7 @@ import { createJobhook, type Jobhook } from '../../src/client/jobhook.js';
 import { createReconciler } from '../../src/reconcile/reconciler.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { CLI } from '../helpers/cli-process.js';
-import { startHarness, type Harness } from '../helpers/receiver-harness.js';
+import { startHarness, waitFor, type Harness } from '../helpers/receiver-harness.js';
 import { tempDbPath } from '../helpers/temp.js';
 import { largeSuccessEnvelope, startFakePlatform, type FakePlatform } from '../ringcentral/fake-platform.js';
 
@@ -147,6 +147,36 @@ describe('reconciliation of large results', () => {
     await harness.store.scheduleCheck(requestId, 0);
     expect(await reconciler.runOnce({ olderThanMs: 0 })).toMatchObject({ errors: 1 });
     expect(reads).toBe(2);
+  });
+});
+
+describe('stopping reconciliation', () => {
+  it('stop() starts no further status read in the pass in progress, and no pass after it', async () => {
+    const harness = await startHarness(tempDbPath());
+    cleanups.push(() => harness.close());
+    for (let i = 0; i < 3; i++) {
+      const { requestId } = await harness.mint({ api: '/ai/text/v1/async/punctuate', requestBody: '{}' });
+      await harness.store.updateSubmission(requestId, { state: 'accepted', jobId: `job-stop-${i}` });
+    }
+    const reads: string[] = [];
+    let answer!: () => void;
+    const held = new Promise<void>((resolve) => (answer = resolve));
+    const reconciler = createReconciler({
+      store: harness.store,
+      firstCheckAfterMs: 0,
+      readStatus: async (path) => {
+        reads.push(path);
+        if (reads.length === 1) await held; // the first read is in flight when stop() comes
+        return { status: 503, headers: new Headers(), body: Buffer.alloc(0), text: '' };
+      },
+    });
+    reconciler.start(10);
+    await waitFor(() => reads.length === 1);
+    const stopped = reconciler.stop();
+    answer(); // the read in flight ends; before, the pass went on to read the two others
+    await stopped;
+    await new Promise((resolve) => setTimeout(resolve, 200)); // twenty intervals: no pass starts
+    expect(reads).toHaveLength(1);
   });
 });
 
