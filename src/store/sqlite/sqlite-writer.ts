@@ -71,10 +71,12 @@ export class SqliteWriter {
         this.#checkpointer.touch();
         return attempt.value;
       }
-      const { error } = attempt;
+      const { error, started } = attempt;
       if (error instanceof JobhookError) throw error;
       const busy = isBusyError(error);
-      if (busy && Date.now() < deadlineMs) {
+      // Only a lock refused at BEGIN IMMEDIATE is retried: `fn` had not run, so running it again cannot
+      // repeat its side effects outside the (rolled back) transaction.
+      if (busy && !started && Date.now() < deadlineMs) {
         await pauseBeforeRetry(deadlineMs);
         continue;
       }
@@ -86,13 +88,20 @@ export class SqliteWriter {
   }
 
   /** One synchronous attempt; the pragma is restored before any await, so no other write runs under it. */
-  #attempt<T>(fn: () => T, fsync: boolean): { ok: true; value: T } | { ok: false; error: unknown } {
+  #attempt<T>(fn: () => T, fsync: boolean): { ok: true; value: T } | { ok: false; error: unknown; started: boolean } {
     const db = this.#db;
+    let started = false;
     try {
       if (!fsync) db.pragma('synchronous = NORMAL');
-      return { ok: true, value: db.transaction(fn).immediate() };
+      const value = db
+        .transaction(() => {
+          started = true;
+          return fn();
+        })
+        .immediate();
+      return { ok: true, value };
     } catch (error) {
-      return { ok: false, error };
+      return { ok: false, error, started };
     } finally {
       if (!fsync) db.pragma('synchronous = FULL');
     }
