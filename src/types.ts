@@ -9,6 +9,9 @@
 /** What a minted callback URL was made for. */
 export type RequestKind = 'job' | 'subscription';
 
+/** `minted`: behind a tagged callback URL (verified). `accepted`: from an `--accept` path (unverified). */
+export type RequestOrigin = 'minted' | 'accepted';
+
 /**
  * Request states:
  * - `pending`: minted, maybe submitted; no terminal envelope yet.
@@ -41,8 +44,15 @@ export interface RequestRecord {
   kind: RequestKind;
   /** API path, e.g. `/ai/audio/v1/async/speech-to-text`; known at submit or learned from the envelope. */
   api: string | null;
-  /** `null` only for a validly tagged request that reached a store which never recorded its minting. */
+  /**
+   * `null` only for a validly tagged request that reached a store which never recorded its minting; for an
+   * accepted request, the path it was posted to.
+   */
   callbackUrl: string | null;
+  /** `accepted`: created from deliveries at an `--accept` path, which anyone who knows it can post to. */
+  origin: RequestOrigin;
+  /** Set when this job's results arrived on another request's callback URL (several jobs, one URL). */
+  parentRequestId: string | null;
   /** The submitted JSON body, as text, when known. */
   requestBody: string | null;
   jobId: string | null;
@@ -105,6 +115,11 @@ export interface IncomingDelivery {
   body: Buffer | SpooledBody;
   /** SHA-256 of the body when the caller already computed it (the receiver hashes while reading). */
   bodySha256?: Buffer;
+  /**
+   * Set for a delivery taken at an `--accept` path (no tag, so unverified): the path it was posted to. Its
+   * request is created from it when first indexed.
+   */
+  acceptedPath?: string;
   rawHeaders: string[];
   receivedAtMs: number;
 }

@@ -2,18 +2,27 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { listenOn } from '../http-listen.js';
+import { acceptedRequestId, matchAcceptedPath } from '../callback/accepted-path.js';
 import { verifyCallbackPath, type Keyring } from '../callback/callback-url.js';
 import type { Store } from '../store/store.js';
 import type { IncomingDelivery, RecordedDelivery } from '../types.js';
 import { createEnvelopeIndexer, type EnvelopeIndexer } from './envelope-indexer.js';
 import { createGroupCommit } from './group-commit.js';
 import { readBody } from './read-body.js';
+import { createRefusalLog, type RefusalLog, type RefusalReason } from './refusals.js';
 
 export interface ReceiverOptions {
   store: Store;
   keyring: Keyring;
   /** Normalised prefix of callback paths, e.g. `/webhooks`. */
   pathPrefix: string;
+  /**
+   * Fixed paths (normalised, see `normalizeAcceptPaths`) also taken, with everything below them: the guide's
+   * `/webhook`. Deliveries there are stored like any other but kept as unverified. @defaultValue []
+   */
+  acceptPaths?: readonly string[];
+  /** Where refusals are counted and logged; one is made on `logger` when omitted. */
+  refusals?: RefusalLog;
   /** @defaultValue 64 MiB */
   maxBodyBytes?: number;
   /**
@@ -34,6 +43,8 @@ export interface ReceiverOptions {
 
 export interface Receiver {
   readonly server: Server;
+  /** What was refused, and why (the inspector shows it). */
+  readonly refusals: RefusalLog;
   listen(port: number, host: string): Promise<AddressInfo>;
   /**
    * Stops accepting, lets in-flight deliveries commit and answer, then drains the parser. Leaves the store
@@ -68,6 +79,16 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     }
   });
   const spoolAboveBytes = options.spoolAboveBytes ?? DEFAULT_SPOOL_ABOVE_BYTES;
+  const acceptPaths = options.acceptPaths ?? [];
+  const refusals = options.refusals ?? createRefusalLog({ logger });
+  /** A path shaped like a minted callback URL whose tag did not verify (another secret, another database). */
+  const callbackShape = new RegExp(
+    `^${pathPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/[0-9a-f-]{36}/[A-Za-z0-9_-]{22}$`,
+  );
+  const refuse = (req: IncomingMessage, res: ServerResponse, reason: RefusalReason, status: 404 | 413): void => {
+    refusals.record(req.method ?? '?', req.url ?? '/', reason, status);
+    reject(req, res, status);
+  };
   /** Requests being handled, and whether their body is still arriving (those a bounded close may cut off). */
   const reading = new Set<IncomingMessage>();
   let inFlight = 0;
@@ -78,8 +99,19 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     if (req.method === 'GET' && (url === '/healthz' || url.startsWith('/healthz?'))) {
       return send(res, 200, { 'content-type': 'application/json' }, '{"status":"ok"}');
     }
-    const requestId = req.method === 'POST' ? verifyCallbackPath(keyring, pathPrefix, url) : null;
-    if (requestId === null) return reject(req, res, 404);
+    const minted = req.method === 'POST' ? verifyCallbackPath(keyring, pathPrefix, url) : null;
+    const acceptedPath = minted === null ? matchAcceptedPath(acceptPaths, url) : null;
+    const requestId = minted ?? (acceptedPath === null ? null : acceptedRequestId(acceptedPath));
+    if (requestId === null || (acceptedPath !== null && req.method !== 'POST')) {
+      const pathOnly = url.split('?')[0]!;
+      const reason: RefusalReason =
+        req.method !== 'POST' && (acceptedPath !== null || pathOnly.startsWith(`${pathPrefix}/`))
+          ? 'not-post'
+          : callbackShape.test(pathOnly)
+            ? 'bad-tag'
+            : 'unknown-path';
+      return refuse(req, res, reason, 404);
+    }
 
     const declared = req.headers['content-length'];
     reading.add(req);
@@ -90,6 +122,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     reading.delete(req);
     if (read.kind === 'aborted') {
       logger?.warn({ requestId }, 'delivery aborted by the sender before its body was complete');
+      refusals.record('POST', url, 'aborted', null);
       return;
     }
     if (read.kind === 'too-large') {
@@ -98,9 +131,10 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         { requestId, declaredBytes: declared ?? null, maxBodyBytes },
         'delivery over --max-body refused with 413',
       );
-      return reject(req, res, 413);
+      return refuse(req, res, 'too-large', 413);
     }
     if (read.kind === 'failed') {
+      refusals.record('POST', url, 'store-unavailable', 503);
       logger?.error({ err: read.error, requestId }, 'store could not spool a large delivery; answering 503');
       return send(res, 503, { 'retry-after': '5', connection: 'close' });
     }
@@ -120,10 +154,12 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         source: 'webhook',
         body: read.body,
         bodySha256: read.sha256,
+        ...(acceptedPath === null ? {} : { acceptedPath }),
         rawHeaders: req.rawHeaders,
         receivedAtMs: Date.now(),
       });
     } catch {
+      refusals.record('POST', url, 'store-unavailable', 503);
       return send(res, 503, { 'retry-after': '5' });
     }
     send(res, 200, {});
@@ -154,6 +190,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
 
   return {
     server,
+    refusals,
     listen: (port, host) => listenOn(server, port, host),
     async close({ graceMs = Infinity } = {}) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -181,6 +218,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       await indexer.drain();
       // An indexer made here is ours to end (its parser worker); one passed in belongs to the caller.
       if (!options.indexer) await indexer.close();
+      if (!options.refusals) refusals.stop();
       idle = [];
     },
   };

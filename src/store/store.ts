@@ -139,6 +139,8 @@ export interface NewRequest {
 export interface RequestQuery {
   state?: RequestState;
   api?: string;
+  /** The requests of further jobs whose results arrived on this request's callback URL. */
+  parentRequestId?: string;
   /** Newest first; default 100. */
   limit?: number;
 }

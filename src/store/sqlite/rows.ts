@@ -3,6 +3,7 @@ import type {
   DeliverySource,
   ParseState,
   RequestKind,
+  RequestOrigin,
   RequestRecord,
   RequestState,
   SubmitState,
@@ -14,6 +15,8 @@ export interface RequestRow {
   kind: RequestKind;
   api: string | null;
   callback_url: string | null;
+  origin: RequestOrigin;
+  parent_request_id: string | null;
   request_body: string | null;
   job_id: string | null;
   state: RequestState;
@@ -58,6 +61,8 @@ export function toRequestRecord(row: RequestRow): RequestRecord {
     kind: row.kind,
     api: row.api,
     callbackUrl: row.callback_url,
+    origin: row.origin,
+    parentRequestId: row.parent_request_id,
     requestBody: row.request_body,
     jobId: row.job_id,
     state: row.state,

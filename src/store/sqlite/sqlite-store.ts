@@ -16,6 +16,7 @@ import type {
 import type { BodySink, NewRequest, RequestQuery, Store } from '../store.js';
 import { BodySpool } from './body-spool.js';
 import { prepareHandlerRuns } from './handler-runs.js';
+import { runIndexPass } from './index-pass.js';
 import { migrate } from './migrate.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import {
@@ -25,8 +26,6 @@ import {
   SECRETS_KEY,
   SETTLED_SEQ_KEY,
   WATERMARK_KEY,
-  type PendingRow,
-  type RequestCacheEntry,
   type Statements,
 } from './statements.js';
 import { toDeliveryRecord, toRequestRecord, type DeliveryRow, type RequestRow } from './rows.js';
@@ -213,6 +212,7 @@ export class SqliteStore implements Store {
           hashes[i],
           JSON.stringify(d.rawHeaders),
           d.receivedAtMs,
+          d.acceptedPath ?? null,
         );
         return { deliveryId: Number(lastInsertRowid), requestId: d.requestId };
       }),
@@ -229,84 +229,31 @@ export class SqliteStore implements Store {
     const orphaned: string[] = [];
     const pass = await this.#write(
       'index deliveries',
-      (): IndexPass => {
-        const settled: RequestSettledEvent[] = [];
-        let duplicates = 0;
-        let examined = 0;
-        let blocked = false;
-        // Each request's state is read once per pass; the statements below only run when they change something.
-        const requests = new Map<string, RequestCacheEntry>();
-        const requestOf = (row: PendingRow): RequestCacheEntry => {
-          let entry = requests.get(row.request_id) ?? this.#stmt.requestState.get(row.request_id);
-          if (!entry) {
-            this.#stmt.ensureRequest.run(row.request_id, row.received_at, row.received_at);
-            entry = { state: 'pending', jobId: null, api: null };
-          }
-          requests.set(row.request_id, entry);
-          return entry;
-        };
+      () => {
         // Read the watermark inside the write lock: another process may have indexed meanwhile.
         const rows = this.#stmt.pendingPage.all(this.#stmt.watermark.get()!, limit);
-        for (const row of rows) {
-          const identical = this.#stmt.findIdentical.get(row.request_id, row.source, row.body_sha256);
-          if (identical) {
-            this.#stmt.foldDuplicate.run(row.received_at, identical.delivery_id);
-            this.#stmt.deleteDelivery.run(row.delivery_id);
-            if (row.body_file) orphaned.push(row.body_file);
-            duplicates++;
-            examined++;
-            continue;
-          }
+        const result = runIndexPass({
+          stmt: this.#stmt,
+          rows,
+          nowMs: now,
           // A caller that parses spooled bodies off the event loop (the indexer) passes `preparsed`: stop at
-          // one it has not parsed yet. Without it (CLI, reconciler), the file is read and parsed here.
-          if (row.body_file && preparsed && !preparsed.has(row.delivery_id)) {
-            blocked = true;
-            break;
-          }
-          examined++;
-          // One body in memory at a time, however large the page.
-          const parsed =
+          // one it has not parsed yet. Without it (CLI, reconciler), the file is read and parsed here, one
+          // body in memory at a time however large the page.
+          parse: (row) =>
             preparsed?.get(row.delivery_id) ??
             (row.body_file
-              ? this.#parseSpooled(row.body_file, parse)
-              : parse(this.#stmt.bodyOf.get(row.delivery_id)!.body));
-          const e = parsed.ok ? parsed.envelope : null;
-          const request = requestOf(row);
-          this.#stmt.insertIndex.run(
-            row.delivery_id,
-            row.request_id,
-            row.source,
-            row.body_sha256,
-            row.received_at,
-            row.received_at,
-            parsed.ok ? 'parsed' : 'unparseable',
-            parsed.ok ? null : parsed.error,
-            e?.jobId ?? null,
-            e?.api ?? null,
-            e?.status ?? null,
-            e?.creationTime ?? null,
-            e?.completionTime ?? null,
-            e?.expirationTime ?? null,
-          );
-          if (!e) continue;
-          if ((request.jobId === null && e.jobId !== null) || (request.api === null && e.api !== null)) {
-            this.#stmt.learnFromEnvelope.run(e.jobId, e.api, now, row.request_id);
-            request.jobId ??= e.jobId;
-            request.api ??= e.api;
-          }
-          if ((e.status !== 'Success' && e.status !== 'Fail') || request.state !== 'pending') continue;
-          const state = e.status === 'Success' ? 'succeeded' : 'failed';
-          this.#stmt.settle.run(state, row.delivery_id, now, now, this.#nextSettledSeq(), row.request_id);
-          request.state = state;
-          settled.push({
-            requestId: row.request_id,
-            jobId: request.jobId,
-            api: request.api,
-            state,
-            deliveryId: row.delivery_id,
-          });
+              ? preparsed
+                ? null
+                : this.#parseSpooled(row.body_file, parse)
+              : parse(this.#stmt.bodyOf.get(row.delivery_id)!.body)),
+          nextSettledSeq: () => this.#nextSettledSeq(),
+        });
+        // Every row up to the last one examined (indexed or folded) is done; a blocked pass stops before the rest.
+        if (result.examined > 0) {
+          this.#stmt.putSetting.run(WATERMARK_KEY, String(rows[result.examined - 1]!.delivery_id));
         }
-        if (examined > 0) this.#stmt.putSetting.run(WATERMARK_KEY, String(rows[examined - 1]!.delivery_id));
+        orphaned.push(...result.orphanedFiles);
+        const { examined, duplicates, settled, blocked } = result;
         return { examined, duplicates, settled, blocked };
       },
       { fsync: false },
@@ -457,12 +404,19 @@ export class SqliteStore implements Store {
     const where: string[] = [];
     if (query.state) where.push('r.state = @state');
     if (query.api) where.push('r.api = @api');
+    if (query.parentRequestId) where.push('r.parent_request_id = @parentRequestId');
     const sql = `SELECT ${REQUEST_COLUMNS} FROM requests r ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
       ORDER BY r.created_at DESC, r.request_id DESC LIMIT @limit`;
     return this.#read((watermark) =>
       this.#db
         .prepare<Record<string, unknown>, RequestRow>(sql)
-        .all({ state: query.state, api: query.api, limit: query.limit ?? 100, watermark })
+        .all({
+          state: query.state,
+          api: query.api,
+          parentRequestId: query.parentRequestId,
+          limit: query.limit ?? 100,
+          watermark,
+        })
         .map(toRequestRecord),
     );
   }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { RequestState } from '../../types.js';
+import type { RequestKind, RequestOrigin, RequestState } from '../../types.js';
 import type { DeliveryRow, RequestRow } from './rows.js';
 
 /** Every prepared statement of the SQLite store, and the SQL they share. */
@@ -27,10 +27,14 @@ export interface RequestCacheEntry {
   state: RequestState;
   jobId: string | null;
   api: string | null;
+  kind: RequestKind;
+  origin: RequestOrigin;
+  callbackUrl: string | null;
 }
 
 export interface PendingRow {
   delivery_id: number;
+  accepted_path: string | null;
   body_file: string | null;
   request_id: string;
   source: string;
@@ -54,11 +58,11 @@ export function prepareStatements(db: Database.Database) {
        VALUES (@requestId, @kind, @api, @callbackUrl, @requestBody, @createdAt, @createdAt)`,
     ),
     insertDelivery: db.prepare(
-      `INSERT INTO deliveries (request_id, source, body, body_file, body_sha256, raw_headers, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO deliveries (request_id, source, body, body_file, body_sha256, raw_headers, received_at, accepted_path)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     pendingPage: db.prepare<[number, number], PendingRow>(
-      `SELECT delivery_id, request_id, source, body_file, body_sha256, received_at FROM deliveries
+      `SELECT delivery_id, request_id, source, body_file, body_sha256, received_at, accepted_path FROM deliveries
        WHERE delivery_id > ? ORDER BY delivery_id LIMIT ?`,
     ),
     /** Spooled receipts above the watermark whose bytes no indexed delivery of the request already has. */
@@ -86,11 +90,24 @@ export function prepareStatements(db: Database.Database) {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     requestState: db.prepare<[string], RequestCacheEntry>(
-      'SELECT state, job_id AS jobId, api FROM requests WHERE request_id = ?',
+      `SELECT state, job_id AS jobId, api, kind, origin, callback_url AS callbackUrl
+       FROM requests WHERE request_id = ?`,
     ),
-    ensureRequest: db.prepare(
-      `INSERT INTO requests (request_id, kind, created_at, updated_at) VALUES (?, 'job', ?, ?)`,
+    ensureRequest: db.prepare<[string, string, string | null, number, number]>(
+      `INSERT INTO requests (request_id, kind, origin, callback_url, created_at, updated_at)
+       VALUES (?, 'job', ?, ?, ?, ?)`,
     ),
+    /** The request of a jobId among requests of one origin: accepted deliveries never reach a minted request. */
+    requestOfJob: db
+      .prepare<[string, string], string>(
+        `SELECT request_id FROM requests WHERE job_id = ? AND origin = ? ORDER BY created_at DESC LIMIT 1`,
+      )
+      .pluck(),
+    insertJobRequest: db.prepare(
+      `INSERT INTO requests (request_id, kind, origin, api, callback_url, job_id, parent_request_id, created_at, updated_at)
+       VALUES (@requestId, @kind, @origin, @api, @callbackUrl, @jobId, @parentRequestId, @now, @now)`,
+    ),
+    moveDelivery: db.prepare('UPDATE deliveries SET request_id = ? WHERE delivery_id = ?'),
     learnFromEnvelope: db.prepare(
       'UPDATE requests SET job_id = COALESCE(job_id, ?), api = COALESCE(api, ?), updated_at = ? WHERE request_id = ?',
     ),
