@@ -8,10 +8,10 @@ import type {
   RequestKind,
   RequestRecord,
   RequestSettledEvent,
-  RequestState,
   SpooledBody,
   SubmitState,
 } from '../types.js';
+import type { DisplayState } from './display-state.js';
 
 /**
  * The one interface the receiver, the client and the CLI meet at. Every method is async so that a
@@ -137,7 +137,8 @@ export interface NewRequest {
 }
 
 export interface RequestQuery {
-  state?: RequestState;
+  /** A display state (see `displayStateOf`): `rejected` and `unknown` are pending requests by submission. */
+  state?: DisplayState;
   api?: string;
   /** The requests of further jobs whose results arrived on this request's callback URL. */
   parentRequestId?: string;

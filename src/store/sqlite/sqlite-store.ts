@@ -402,7 +402,11 @@ export class SqliteStore implements Store {
 
   async listRequests(query: RequestQuery = {}): Promise<RequestRecord[]> {
     const where: string[] = [];
-    if (query.state) where.push('r.state = @state');
+    if (query.state === 'rejected' || query.state === 'unknown') {
+      where.push("r.state = 'pending' AND r.submit_state = @state");
+    } else if (query.state === 'pending') {
+      where.push("r.state = 'pending' AND r.submit_state NOT IN ('rejected', 'unknown')");
+    } else if (query.state) where.push('r.state = @state');
     if (query.api) where.push('r.api = @api');
     if (query.parentRequestId) where.push('r.parent_request_id = @parentRequestId');
     const sql = `SELECT ${REQUEST_COLUMNS} FROM requests r ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
