@@ -18,6 +18,13 @@ export async function reconcileCommand(config: Config, out: NodeJS.WritableStrea
       out.write(
         `checked ${report.checked}: ${report.settled} settled, ${report.expired} expired, ${report.stillPending} still in progress, ${report.errors} errors\n`,
       );
+      if (report.notYetDue > 0) {
+        out.write(
+          `skipped ${report.notYetDue} pending job${report.notYetDue === 1 ? '' : 's'} not due for a check yet ` +
+            `(first look ${Math.round(config.olderThanMs / 1000)} s after submitting; next due ${report.nextDueAt}); ` +
+            `use --older-than 0 to check every pending job now\n`,
+        );
+      }
     }
   } finally {
     await jobhook.close();

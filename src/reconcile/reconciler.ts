@@ -36,6 +36,10 @@ export interface ReconcileReport {
   expired: number;
   stillPending: number;
   errors: number;
+  /** Pending jobs not checked because their first (or next) look is not due yet. */
+  notYetDue: number;
+  /** When the earliest of those is due (ISO-8601), or null. */
+  nextDueAt: string | null;
 }
 
 export interface Reconciler {
@@ -115,7 +119,15 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   }
 
   async function pass(olderThanMs: number, limit: number): Promise<ReconcileReport> {
-    const report: ReconcileReport = { checked: 0, settled: 0, expired: 0, stillPending: 0, errors: 0 };
+    const report: ReconcileReport = {
+      checked: 0,
+      settled: 0,
+      expired: 0,
+      stillPending: 0,
+      errors: 0,
+      notYetDue: 0,
+      nextDueAt: null,
+    };
     for (const record of await store.listDueForCheck(Date.now(), olderThanMs, limit)) {
       if (stopped) break; // the rest stay due for the next start
       try {
@@ -130,6 +142,10 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       }
     }
     if (report.checked > 0) logger?.info(report, 'reconciled through the status endpoint');
+    // Said, not silent: a pass right after submitting checks nothing, and the user should know why.
+    const notDue = await store.countNotYetDue(Date.now(), olderThanMs);
+    report.notYetDue = notDue.count;
+    report.nextDueAt = notDue.nextDueAtMs === null ? null : new Date(notDue.nextDueAtMs).toISOString();
     return report;
   }
 

@@ -70,6 +70,8 @@ export interface Store {
    * older than `firstCheckAfterMs`. Oldest due first.
    */
   listDueForCheck(nowMs: number, firstCheckAfterMs: number, limit: number): Promise<RequestRecord[]>;
+  /** Pending requests with a jobId whose first or next status check is not due yet, and when the next one is. */
+  countNotYetDue(nowMs: number, firstCheckAfterMs: number): Promise<{ count: number; nextDueAtMs: number | null }>;
   /** Records a status check that found no result yet, and when to look again. */
   scheduleCheck(requestId: string, nextCheckAtMs: number): Promise<void>;
   /** Settles a pending request as `expired` (the job can no longer be read back). False if not pending. */

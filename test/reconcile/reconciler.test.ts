@@ -234,3 +234,29 @@ describe('jobhook reconcile (CLI) against a platform with large results', () => 
     expect(result.status).toBe(2);
   });
 });
+
+describe('a pass right after submitting', () => {
+  it('reports the jobs it skipped as not due yet, and when the first is due', async () => {
+    const store = new SqliteStore({ path: tempDbPath() });
+    cleanups.push(() => store.close());
+    const createdAtMs = Date.now();
+    await store.createRequest({ requestId: 'r-young', kind: 'job', callbackUrl: 'http://x/y', createdAtMs });
+    await store.updateSubmission('r-young', { state: 'accepted', jobId: 'job-young' });
+    let reads = 0;
+    const reconciler = createReconciler({
+      store,
+      readStatus: () => {
+        reads++;
+        return Promise.reject(new Error('not expected'));
+      },
+    });
+    const report = await reconciler.runOnce();
+    expect(report).toMatchObject({ checked: 0, notYetDue: 1 });
+    expect(Date.parse(report.nextDueAt!)).toBe(createdAtMs + 5 * 60_000);
+    expect(reads).toBe(0);
+    // With --older-than 0 it is checked at once (here the read fails, so its next look is scheduled).
+    const now = await reconciler.runOnce({ olderThanMs: 0 });
+    expect(now).toMatchObject({ checked: 0, errors: 1, notYetDue: 1 });
+    expect(reads).toBe(1);
+  });
+});

@@ -334,6 +334,20 @@ export class SqliteStore implements Store {
     );
   }
 
+  async countNotYetDue(
+    nowMs: number,
+    firstCheckAfterMs: number,
+  ): Promise<{ count: number; nextDueAtMs: number | null }> {
+    const sql = `SELECT COUNT(*) AS count, MIN(COALESCE(r.next_check_at, r.created_at + @delay)) AS nextDueAtMs
+      FROM requests r WHERE r.state = 'pending' AND r.job_id IS NOT NULL
+        AND COALESCE(r.next_check_at, r.created_at + @delay) > @now`;
+    return this.#read(() =>
+      this.#db
+        .prepare<Record<string, unknown>, { count: number; nextDueAtMs: number | null }>(sql)
+        .get({ delay: firstCheckAfterMs, now: nowMs })!,
+    );
+  }
+
   async scheduleCheck(requestId: string, nextCheckAtMs: number): Promise<void> {
     await this.#write('schedule a status check', () => {
       this.#stmt.scheduleCheck.run(nextCheckAtMs, Date.now(), requestId);
