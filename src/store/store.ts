@@ -25,6 +25,10 @@ export interface Store {
   ensureSecrets(generate: () => string): Promise<string[]>;
   /** Returns a setting, storing `generate()` first when it is absent (e.g. the forwarding secret). */
   ensureSetting(key: string, generate: () => string): Promise<string>;
+  /** Reads a setting; null when absent. */
+  getSetting(key: string): Promise<string | null>;
+  /** Writes a setting (e.g. the public URL a running server advertises to other processes). */
+  putSetting(key: string, value: string): Promise<void>;
   /** Adds a new newest secret; older ones keep verifying. Returns the keyring, newest first. */
   addSecret(secret: string): Promise<string[]>;
 

@@ -152,6 +152,16 @@ export class SqliteStore implements Store {
     });
   }
 
+  async getSetting(key: string): Promise<string | null> {
+    return this.#read(() => this.#stmt.getSetting.get(key)?.value ?? null);
+  }
+
+  async putSetting(key: string, value: string): Promise<void> {
+    await this.#write('write a setting', () => {
+      this.#stmt.putSetting.run(key, value);
+    });
+  }
+
   async addSecret(secret: string): Promise<string[]> {
     return this.#write('add a callback secret', () => {
       const row = this.#stmt.getSetting.get(SECRETS_KEY);
