@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { normalizeAcceptPaths } from './callback/accepted-path.js';
 import { normalizePathPrefix } from './callback/callback-url.js';
 import { parseDurationMs, parseRateLimit, type EmulatorOptions } from './emulator/options.js';
 import { JobhookError } from './errors.js';
@@ -47,6 +48,14 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** `dev`: port of the embedded emulator. */
   readonly emulatorPort: number;
+  /**
+   * `serve`/`dev`: fixed callback paths taken as they are (`--accept /webhook`, repeatable; JOBHOOK_ACCEPT
+   * comma-separated), for code that builds its own callback URL; what arrives there is unverified.
+   * @defaultValue []
+   */
+  readonly acceptPaths: readonly string[];
+  /** The `.env` file named by `--env-file`/JOBHOOK_ENV_FILE (read by `envFileFrom` before parsing). @defaultValue null */
+  readonly envFile: string | null;
   /** `jobhook emulate`: the settings given on the command line (defaults fill the rest). */
   readonly emulator: Readonly<Partial<EmulatorOptions>>;
 }
@@ -84,6 +93,8 @@ const OPTIONS = {
   'older-than': { type: 'string', env: undefined, default: '5m' },
   'emulator-port': { type: 'string', env: 'JOBHOOK_EMULATOR_PORT', default: '8787' },
   'forward-to': { type: 'string', env: 'JOBHOOK_FORWARD_TO', default: undefined },
+  accept: { type: 'string', env: 'JOBHOOK_ACCEPT', default: undefined, multiple: true },
+  'env-file': { type: 'string', env: 'JOBHOOK_ENV_FILE', default: undefined },
   'shutdown-timeout': { type: 'string', env: 'JOBHOOK_SHUTDOWN_TIMEOUT', default: '10s' },
   format: { type: 'string', env: undefined, default: 'json' },
   tunnel: { type: 'string', env: 'JOBHOOK_TUNNEL', default: undefined },
@@ -113,6 +124,22 @@ export function optionTable(): { flag: string; env: string | undefined }[] {
   return Object.entries(OPTIONS).map(([name, spec]) => ({ flag: `--${name}`, env: spec.env }));
 }
 
+/**
+ * `--env-file`/JOBHOOK_ENV_FILE, read before `parseInvocation` because the file it names may set other
+ * `JOBHOOK_*` variables. Lenient: `parseInvocation` reports any other problem with the arguments.
+ */
+export function envFileFrom(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): string | null {
+  const { values } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: false,
+    options: { 'env-file': { type: 'string' } },
+  });
+  const flag = values['env-file'];
+  if (typeof flag === 'string') return flag;
+  return env.JOBHOOK_ENV_FILE ? env.JOBHOOK_ENV_FILE : null;
+}
+
 export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Invocation {
   let parsed;
   try {
@@ -123,14 +150,14 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
       options: Object.fromEntries(
         Object.entries(OPTIONS).map(([name, o]) => [
           name,
-          { type: o.type, ...(name === 'help' ? { short: 'h' } : {}) },
+          { type: o.type, ...(name === 'help' ? { short: 'h' } : {}), ...('multiple' in o ? { multiple: true } : {}) },
         ]),
-      ) as Record<OptionName, { type: 'string' | 'boolean' }>,
+      ) as Record<OptionName, { type: 'string' | 'boolean'; multiple?: boolean }>,
     });
   } catch (error) {
     throw new JobhookError('JH_ERR_INVALID_CONFIG', (error as Error).message, { cause: error });
   }
-  const values = parsed.values as Partial<Record<OptionName, string | boolean>>;
+  const values = parsed.values as Partial<Record<OptionName, string | boolean | string[]>>;
   const pick = (name: OptionName): string | undefined => {
     const flag = values[name];
     if (typeof flag === 'string') return flag;
@@ -177,6 +204,18 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
     tunnel: pick('tunnel') ?? null,
     forwardTo: forwardTo === undefined ? null : parseHttpUrl('--forward-to', forwardTo),
     shutdownTimeoutMs: parseDuration('--shutdown-timeout', pick('shutdown-timeout')!),
+    // Flags replace the variable rather than add to it, as every other flag does.
+    acceptPaths: Object.freeze(
+      normalizeAcceptPaths(
+        Array.isArray(values.accept)
+          ? values.accept
+          : (env.JOBHOOK_ACCEPT ?? '')
+              .split(',')
+              .map((p) => p.trim())
+              .filter((p) => p !== ''),
+      ),
+    ),
+    envFile: pick('env-file') ?? null,
     emulator: Object.freeze(parseEmulatorOptions(values, env)),
   };
   if (config.tunnel !== null && config.publicUrl !== null) {
@@ -201,7 +240,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
 }
 
 function parseEmulatorOptions(
-  values: Partial<Record<OptionName, string | boolean>>,
+  values: Partial<Record<OptionName, string | boolean | string[]>>,
   env: NodeJS.ProcessEnv,
 ): Partial<EmulatorOptions> {
   const text = (name: OptionName): string | undefined => values[name] as string | undefined;
@@ -263,10 +302,14 @@ function parseEmulatorOptions(
   const seed = text('seed');
   if (seed !== undefined) options.seed = seed;
   if (values['strict-client'] === true) {
-    const clientId = env.RC_CLIENT_ID;
-    const clientSecret = env.RC_CLIENT_SECRET;
+    // The developer guide's names first, the older short ones as aliases (as for `submit`, see cli/client.ts).
+    const clientId = env.RC_APP_CLIENT_ID || env.RC_CLIENT_ID;
+    const clientSecret = env.RC_APP_CLIENT_SECRET || env.RC_CLIENT_SECRET;
     if (!clientId || !clientSecret) {
-      throw new JobhookError('JH_ERR_INVALID_CONFIG', '--strict-client needs RC_CLIENT_ID and RC_CLIENT_SECRET');
+      throw new JobhookError(
+        'JH_ERR_INVALID_CONFIG',
+        '--strict-client needs RC_APP_CLIENT_ID and RC_APP_CLIENT_SECRET (or RC_CLIENT_ID and RC_CLIENT_SECRET)',
+      );
     }
     options.strictClient = { clientId, clientSecret };
   }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { existsSync, readFileSync } from 'node:fs';
-import { parseInvocation } from '../config.js';
+import { readFileSync } from 'node:fs';
+import { envFileFrom, parseInvocation } from '../config.js';
 import { isJobhookError } from '../errors.js';
 import {
   exportCommand,
@@ -11,14 +11,17 @@ import {
   showCommand,
 } from './commands.js';
 import { emulate } from './emulate.js';
+import { describeEnvFile, loadEnvFile } from './env-file.js';
 import { HELP } from './help.js';
 import { reconcileCommand } from './reconcile-command.js';
 import { submitCommand } from './submit.js';
 import { serve } from './serve.js';
 
 async function main(argv: string[]): Promise<number> {
-  // RC_* credentials may live in a .env file next to the project, as RingCentral's samples keep them.
-  if (existsSync('.env')) process.loadEnvFile('.env');
+  // RC_* credentials may live in a .env file, here or up to the project root, as RingCentral's samples keep
+  // them (or wherever --env-file says); read first, as it may also set JOBHOOK_* variables.
+  const loaded = loadEnvFile(envFileFrom(argv), process.cwd());
+  if (loaded) process.stderr.write(describeEnvFile(loaded));
   const invocation = parseInvocation(argv);
   const { config, args } = invocation;
   if (invocation.version) {

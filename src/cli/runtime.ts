@@ -16,8 +16,19 @@ export interface Runtime {
   keyring: Keyring;
 }
 
-export async function openRuntime(config: Config): Promise<Runtime> {
-  const store = new SqliteStore({ path: config.dbPath });
+/**
+ * Opens the store and its keyring. `logger` hears, once, that the database file was removed or replaced:
+ * the store then refuses every write, and only a restart (which opens the file now at the path) recovers.
+ */
+export async function openRuntime(config: Config, logger: Logger = createLogger(config)): Promise<Runtime> {
+  const store = new SqliteStore({
+    path: config.dbPath,
+    onProblem: (error) =>
+      logger.fatal(
+        { err: error, db: config.dbPath },
+        `the database file ${config.dbPath} was removed or replaced; restart jobhook`,
+      ),
+  });
   const keyring = createKeyring(await store.ensureSecrets(generateSecret));
   return { store, keyring };
 }

@@ -5,7 +5,7 @@ import { createEmulator, type Emulator } from '../emulator/server.js';
 import { createLocalApi } from '../inspector/local-api.js';
 import { createEnvelopeIndexer } from '../receiver/envelope-indexer.js';
 import { createReceiver } from '../receiver/receiver.js';
-import { clientFor, credentialsFromEnv, devCredentials } from './client.js';
+import { clientFor, devCredentials, resolveCredentials, type CredentialSource } from './client.js';
 import { openTunnel } from './tunnel.js';
 import { createLogger, minterFor, openRuntime, publicBaseUrl } from './runtime.js';
 
@@ -32,7 +32,11 @@ export async function serve(
     emulator = createEmulator(config.emulator, logger.child({ component: 'emulator' }));
     emulatorUrl = hostUrl('127.0.0.1', (await emulator.listen(config.emulatorPort, '127.0.0.1')).port);
   }
-  const runtime = await openRuntime(config);
+  // Credential problems (a partial set, a JWT that is not one) stop the start before anything listens.
+  const source: CredentialSource = emulatorUrl
+    ? { kind: 'configured', credentials: devCredentials(emulatorUrl) }
+    : resolveCredentials(config);
+  const runtime = await openRuntime(config, logger);
   const { store, keyring } = runtime;
 
   // Index whatever the last run acknowledged but did not get to (a crash between ack and index).
@@ -45,6 +49,7 @@ export async function serve(
     keyring,
     indexer,
     pathPrefix: config.pathPrefix,
+    acceptPaths: config.acceptPaths,
     maxBodyBytes: config.maxBodyBytes,
     logger,
   });
@@ -60,13 +65,29 @@ export async function serve(
   const localAddress = await localApi.listen(config.localPort, config.localHost);
   const localUrl = hostUrl(config.localHost, localAddress.port);
 
-  const { credentials, local } = emulatorUrl
-    ? { credentials: devCredentials(emulatorUrl), local: false }
-    : credentialsFromEnv(config);
-  const jobhook = local ? null : await clientFor(runtime, config, credentials, logger, publicUrl);
+  // serve keeps receiving without credentials (reconciliation is a backstop), but never reconciles with
+  // made-up ones: only `dev` points its own emulator's credentials at its own emulator.
+  const jobhook =
+    source.kind === 'configured' ? await clientFor(runtime, config, source.credentials, logger, publicUrl) : null;
   jobhook?.reconciler.start();
-  if (!jobhook)
-    logger.info('reconciliation is off: set RC_SERVER_URL, RC_CLIENT_ID, RC_CLIENT_SECRET and RC_JWT to enable it');
+  if (source.kind === 'configured') {
+    logger.info(
+      { server: source.credentials.server },
+      'reconciliation is on: overdue jobs are read back through the status endpoint',
+    );
+  } else if (source.kind === 'missing') {
+    logger.warn(`reconciliation is off: ${source.problem.message}`);
+  } else {
+    logger.info(
+      'reconciliation is off: set RC_SERVER_URL, RC_APP_CLIENT_ID, RC_APP_CLIENT_SECRET and RC_USER_JWT to enable it',
+    );
+  }
+  if (config.acceptPaths.length > 0) {
+    logger.warn(
+      { accepting: config.acceptPaths.map((path) => `${publicUrl}${path}`) },
+      'accepting results at fixed paths without a tag (unverified: anyone who learns these URLs can post results there)',
+    );
+  }
 
   // --forward-to: the result of each request, as stored, to the user's own server, signed.
   let forwarder: HandlerRunner | null = null;
@@ -83,6 +104,9 @@ export async function serve(
     [
       withEmulator ? 'jobhook dev is running' : 'jobhook is serving',
       `  receiver   ${receiverUrl}  (webhooks under ${publicUrl}${config.pathPrefix}/<requestId>/<tag>)`,
+      ...config.acceptPaths.map(
+        (path) => `  accepting  ${publicUrl}${path} (unverified: anyone who learns this URL can post results there)`,
+      ),
       ...(tunnel ? [`  tunnel     ${tunnel.url} → ${receiverUrl} (${config.tunnel}; the receiver only)`] : []),
       `  inspector  ${localUrl}/${config.localToken ? '?token=<--local-token>' : ''}`,
       `  local API  ${localUrl}/api/requests`,

@@ -27,8 +27,12 @@ export interface JobhookOptions {
   pathPrefix?: string;
   /** The callback keyring, when the caller already loaded it; read from the store otherwise. */
   keyring?: Keyring;
-  /** Platform credentials; each missing field falls back to RC_SERVER_URL, RC_CLIENT_ID, RC_CLIENT_SECRET, RC_JWT. */
-  ringcentral?: Partial<PlatformCredentials>;
+  /**
+   * Platform credentials, all four fields, required unless `platform` is given. The library reads no
+   * environment variables: the CLI reads RC_SERVER_URL, RC_APP_CLIENT_ID, RC_APP_CLIENT_SECRET, RC_USER_JWT.
+   * @defaultValue undefined
+   */
+  ringcentral?: PlatformCredentials;
   /** A ready platform (tests, or a custom SDK setup); replaces `ringcentral`. */
   platform?: Platform;
   /** Timeouts and login retries of the platform made from `ringcentral` (see `PlatformOptions`). @defaultValue 30 s per call, 3 login attempts */
@@ -77,24 +81,32 @@ export interface Jobhook {
   close(): Promise<void>;
 }
 
-function credentialsFrom(given: Partial<PlatformCredentials> = {}): PlatformCredentials {
-  const env = process.env;
-  const credentials = {
-    server: given.server ?? env.RC_SERVER_URL,
-    clientId: given.clientId ?? env.RC_CLIENT_ID,
-    clientSecret: given.clientSecret ?? env.RC_CLIENT_SECRET,
-    jwt: given.jwt ?? env.RC_JWT,
-  };
-  const missing = Object.entries(credentials)
-    .filter(([, v]) => !v)
-    .map(([k]) => k);
+/**
+ * Why `jwt` is not shaped like a JWT (three base64url parts, the signature may be empty), or null.
+ * Checked before any network call: the platform would answer a malformed one with a confusing 400.
+ */
+export function jwtShapeProblem(jwt: string): string | null {
+  const parts = jwt.trim().split('.');
+  if (parts.length !== 3) return `expected three base64url parts separated by dots, found ${parts.length}`;
+  if (!parts[0] || !parts[1] || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p))) {
+    return 'expected three base64url parts separated by dots (A-Z, a-z, 0-9, - and _ only)';
+  }
+  return null;
+}
+
+/** The explicit credentials, complete and well-formed, or JH_ERR_INVALID_CONFIG naming what is wrong. */
+function credentialsFrom(given: Partial<PlatformCredentials> | undefined): PlatformCredentials {
+  const fields = ['server', 'clientId', 'clientSecret', 'jwt'] as const;
+  const missing = fields.filter((field) => !given?.[field]);
   if (missing.length > 0) {
     throw new JobhookError(
       'JH_ERR_INVALID_CONFIG',
-      `RingCentral credentials missing: ${missing.join(', ')} (or RC_SERVER_URL, RC_CLIENT_ID, RC_CLIENT_SECRET, RC_JWT)`,
+      `RingCentral credentials missing: ${missing.map((f) => `ringcentral.${f}`).join(', ')} (or pass \`platform\`)`,
     );
   }
-  return credentials as PlatformCredentials;
+  const problem = jwtShapeProblem(given!.jwt!);
+  if (problem) throw new JobhookError('JH_ERR_INVALID_CONFIG', `ringcentral.jwt is not a JWT: ${problem}`);
+  return given as PlatformCredentials;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
