@@ -22,6 +22,8 @@ export interface Config {
   readonly pathPrefix: string;
   readonly maxBodyBytes: number;
   readonly logLevel: LogLevel;
+  /** `pretty` (one readable line per event) or `json` (pino's lines); null: pretty when stderr is a terminal. */
+  readonly logFormat: 'pretty' | 'json' | null;
   readonly json: boolean;
   readonly state: string | null;
   readonly api: string | null;
@@ -30,6 +32,10 @@ export interface Config {
   readonly contentUri: string | null;
   /** `submit`: JSON body file, or `-` for stdin. */
   readonly bodyFile: string | null;
+  /** `submit`/`enroll create`: the audio encoding, when the URL's extension does not tell it. */
+  readonly encoding: string | null;
+  /** `submit --wait`/`wait`: write the full result to this file instead of printing it. */
+  readonly outFile: string | null;
   readonly wait: boolean;
   /** `submit --wait`: how long to wait. */
   readonly timeoutMs: number;
@@ -83,11 +89,14 @@ const OPTIONS = {
   'path-prefix': { type: 'string', env: 'JOBHOOK_PATH_PREFIX', default: '/webhooks' },
   'max-body': { type: 'string', env: 'JOBHOOK_MAX_BODY', default: '64MiB' },
   'log-level': { type: 'string', env: 'JOBHOOK_LOG_LEVEL', default: 'info' },
+  'log-format': { type: 'string', env: 'JOBHOOK_LOG_FORMAT', default: undefined },
   state: { type: 'string', env: undefined, default: undefined },
   api: { type: 'string', env: undefined, default: undefined },
   limit: { type: 'string', env: undefined, default: '50' },
   'content-uri': { type: 'string', env: undefined, default: undefined },
   body: { type: 'string', env: undefined, default: undefined },
+  encoding: { type: 'string', env: undefined, default: undefined },
+  out: { type: 'string', env: undefined, default: undefined },
   wait: { type: 'boolean', env: undefined, default: undefined },
   timeout: { type: 'string', env: undefined, default: '10m' },
   'older-than': { type: 'string', env: undefined, default: '5m' },
@@ -190,12 +199,15 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
     pathPrefix: normalizePathPrefix(pick('path-prefix')!),
     maxBodyBytes: parseSize('--max-body', pick('max-body')!),
     logLevel: logLevel as LogLevel,
+    logFormat: parseLogFormat(pick('log-format')),
     json: values.json === true,
     state: pick('state') ?? null,
     api: pick('api') ?? null,
     limit: parseCount('--limit', pick('limit')!),
     contentUri: pick('content-uri') ?? null,
     bodyFile: pick('body') ?? null,
+    encoding: pick('encoding') ?? null,
+    outFile: pick('out') ?? null,
     wait: values.wait === true,
     timeoutMs: parseDuration('--timeout', pick('timeout')!),
     olderThanMs: parseDuration('--older-than', pick('older-than')!),
@@ -318,6 +330,12 @@ function parseEmulatorOptions(
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function parseLogFormat(value: string | undefined): 'pretty' | 'json' | null {
+  if (value === undefined) return null;
+  if (value !== 'pretty' && value !== 'json') throw invalid('--log-format', value, 'pretty or json');
+  return value;
 }
 
 function parseDuration(flag: string, value: string): number {

@@ -2,13 +2,17 @@ import { pino, type Logger } from 'pino';
 import { createKeyring, generateSecret, type Keyring } from '../callback/callback-url.js';
 import { createMinter, type Mint } from '../client/minter.js';
 import type { Config } from '../config.js';
+import { prettyDestination } from './log-format.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 
 /** The composition root's shared pieces: one logger per process, the store and the keyring. */
 export function createLogger(config: Config): Logger {
   // Logs go to stderr so that stdout carries only command output (`--json` stays parseable).
-  return pino({ level: config.logLevel, base: { name: 'jobhook' } }, pino.destination({ fd: 2, sync: true }));
+  const stderr = pino.destination({ fd: 2, sync: true });
+  // A person at a terminal reads lines; a pipe (a file, a collector, a test) gets JSON unless asked otherwise.
+  const pretty = (config.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json')) === 'pretty';
+  return pino({ level: config.logLevel, base: { name: 'jobhook' } }, pretty ? prettyDestination(stderr) : stderr);
 }
 
 export interface Runtime {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { createKeyring, generateSecret, normalizePathPrefix, type Keyring } from '../callback/callback-url.js';
 import { ApiRejectedError, JobhookError } from '../errors.js';
 import { createReconciler, type ReconcileReport, type Reconciler } from '../reconcile/reconciler.js';
-import { ASYNC_APIS, ASYNC_API_PATHS } from '../ringcentral/apis.js';
+import { ASYNC_APIS, resolveAsyncApi, type AsyncApiRef } from '../ringcentral/apis.js';
 import {
   createPlatform,
   PlatformNetworkError,
@@ -17,6 +17,7 @@ import { HandlerRunner, type HandlerRunnerOptions, type ResultHandler } from './
 import { Job } from './job.js';
 import { createMinter, type Mint } from './minter.js';
 import { RateGate, type RateGateOptions } from './rate-gate.js';
+import type { InputOf, ResultOf, TypedHandlerInput } from './typed-api.js';
 import { Waiters } from './waiters.js';
 
 export interface JobhookOptions {
@@ -60,15 +61,25 @@ export interface Jobhook {
   punctuate(input: S.PunctuateInput): Promise<Job<S.PunctuateResult>>;
   summarize(input: S.SummarizeInput): Promise<Job<S.SummarizeResult>>;
   recognizeEmotion(input: S.AudioInput): Promise<Job<S.RecognizeEmotionResult>>;
-  /** Any async endpoint by path, e.g. `/ai/audio/v1/async/speech-to-text`. */
-  submit<T = unknown>(apiPath: string, body: unknown): Promise<Job<T>>;
+  /**
+   * Any async endpoint by method name (`speechToText`), dashed name (`speech-to-text`) or path
+   * (`/ai/audio/v1/async/speech-to-text`), typed for the known ones. Against the emulator a path may carry
+   * `?_emulator=<faults>` (e.g. `?_emulator=fail`), passed on as that query parameter.
+   */
+  submit<R extends AsyncApiRef>(api: R, body: InputOf<R>): Promise<Job<ResultOf<R>>>;
+  submit<T = unknown>(api: string, body: unknown): Promise<Job<T>>;
   /** The handle of an earlier job, by request ID or jobId (after a restart too). */
   job<T = unknown>(requestIdOrJobId: string): Promise<Job<T>>;
   /**
-   * Registers a result handler for one API (`speechToText`, a path) or `'*'`, run at least once per
+   * Registers a result handler for one API (`speechToText`, `speech-to-text`, a path) or `'*'`, run at least once per
    * terminal result from the store's durable queue, with retries and a dead-letter state. Give a stable
    * `name` when registering several handlers; runs are kept per name.
    */
+  on<R extends AsyncApiRef>(
+    api: R,
+    handler: (input: TypedHandlerInput<ResultOf<R>>) => unknown,
+    options?: { name?: string },
+  ): Promise<void>;
   on(api: string, handler: ResultHandler, options?: { name?: string }): Promise<void>;
   /** Makes a request's dead-lettered handler runs pending again; returns how many. */
   retry(requestIdOrJobId: string): Promise<number>;
@@ -170,13 +181,16 @@ export async function createJobhook(options: JobhookOptions): Promise<Jobhook> {
     body: unknown,
     callbackUrl: string,
     requestId: string,
+    emulatorFaults: string | null,
   ): Promise<{ status: number; jobId: string | null }> {
+    const query: Record<string, string> = { webhook: callbackUrl };
+    if (emulatorFaults !== null) query._emulator = emulatorFaults;
     let attempt = 0;
     let lastProblem = '';
     for (;;) {
       let answer: PlatformAnswer | null = null;
       try {
-        answer = await gate.run(() => platform.post(apiPath, body, { webhook: callbackUrl }));
+        answer = await gate.run(() => platform.post(apiPath, body, query));
       } catch (error) {
         if (!(error instanceof PlatformNetworkError)) throw error;
         // A login that failed was already retried with backoff by the platform. A POST that may have
@@ -215,18 +229,14 @@ export async function createJobhook(options: JobhookOptions): Promise<Jobhook> {
     }
   }
 
-  async function submit<T>(apiPath: string, body: unknown): Promise<Job<T>> {
-    if (!ASYNC_API_PATHS.has(apiPath)) {
-      throw new JobhookError(
-        'JH_ERR_INVALID_ARGUMENT',
-        `${apiPath} is not an async AI API path (${[...ASYNC_API_PATHS].join(', ')})`,
-      );
-    }
+  async function submit<T>(api: string, body: unknown): Promise<Job<T>> {
+    // The request records the bare path, so handlers registered under any spelling match it.
+    const { path: apiPath, emulatorFaults } = resolveAsyncApi(api);
     const { requestId, callbackUrl } = await mint({ api: apiPath, requestBody: JSON.stringify(body) });
     await store.updateSubmission(requestId, { state: 'submitting' });
     let accepted: { status: number; jobId: string | null };
     try {
-      accepted = await post(apiPath, body, callbackUrl, requestId);
+      accepted = await post(apiPath, body, callbackUrl, requestId, emulatorFaults);
     } catch (error) {
       if (error instanceof PlatformNetworkError && error.mayHaveReachedPlatform && !error.duringLogin) {
         const unknown = new PlatformNetworkError(
@@ -265,15 +275,13 @@ export async function createJobhook(options: JobhookOptions): Promise<Jobhook> {
       if (!record) throw new JobhookError('JH_ERR_NOT_FOUND', `no request with request ID or jobId ${id}`);
       return new Job<T>(record, store, waiters);
     },
-    async on(api, handler, opts = {}) {
-      const path = api === '*' ? null : ((ASYNC_APIS as Record<string, string>)[api] ?? api);
-      if (path !== null && !ASYNC_API_PATHS.has(path)) {
-        throw new JobhookError(
-          'JH_ERR_INVALID_ARGUMENT',
-          `unknown API ${api} for a handler; use a method name, a path or '*'`,
-        );
+    // `never`: the one implementation serves both overloads (a typed handler is a ResultHandler at run time).
+    async on(api: string, handler: (input: never) => unknown, opts: { name?: string } = {}) {
+      const resolved = api === '*' ? null : resolveAsyncApi(api);
+      if (resolved?.emulatorFaults) {
+        throw new JobhookError('JH_ERR_INVALID_ARGUMENT', `a handler is registered for an API, not a query: ${api}`);
       }
-      await runner.register(opts.name ?? api, path, handler);
+      await runner.register(opts.name ?? api, resolved?.path ?? null, handler as ResultHandler);
     },
     async retry(id) {
       const record = await store.findRequest(id);

@@ -48,6 +48,25 @@ function displayWords(result: SpeechLike): Word[] {
   return result.words ?? [];
 }
 
+/** True when the result has word timings: what SRT and WebVTT captions are built from. */
+function canCaption(result: unknown): boolean {
+  return displayWords(asSpeech(result)).length > 0;
+}
+
+/** Speaker turns with text (speech-to-text with diarization, analyze-interaction), or null. */
+function textTurns(speech: SpeechLike): { speakerId?: string; text: string }[] | null {
+  const turns = speech.utterances ?? speech.utteranceInsights;
+  return turns?.length && turns.every((u) => typeof u.text === 'string')
+    ? (turns as { speakerId?: string; text: string }[])
+    : null;
+}
+
+/** True when the result has a transcript or speaker turns with text: what TXT is built from. */
+function canText(result: unknown): boolean {
+  const speech = asSpeech(result);
+  return textTurns(speech) !== null || typeof speech.transcript === 'string';
+}
+
 export function buildCues(result: unknown, { maxChars = 42, maxSeconds = 7 } = {}): Cue[] {
   const words = displayWords(asSpeech(result));
   if (words.length === 0)
@@ -98,13 +117,13 @@ export function toVtt(result: unknown): string {
 /** Plain text: one paragraph per speaker turn (`Speaker 0: …`), or the transcript without speakers. */
 export function toText(result: unknown): string {
   const speech = asSpeech(result);
-  const turns = speech.utterances ?? speech.utteranceInsights;
-  if (turns?.length && turns.every((u) => typeof u.text === 'string')) {
+  const turns = textTurns(speech);
+  if (turns) {
     const merged: { speakerId: string | undefined; text: string }[] = [];
     for (const u of turns) {
       const last = merged.at(-1);
       if (last && last.speakerId === u.speakerId) last.text += ` ${u.text}`;
-      else merged.push({ speakerId: u.speakerId, text: u.text! });
+      else merged.push({ speakerId: u.speakerId, text: u.text });
     }
     return (
       merged.map((t) => (t.speakerId === undefined ? t.text : `Speaker ${t.speakerId}: ${t.text}`)).join('\n\n') + '\n'
@@ -125,4 +144,16 @@ export function exportResult(result: unknown, format: ExportFormat): { body: str
     case 'vtt':
       return { body: toVtt(result), contentType: 'text/vtt; charset=utf-8' };
   }
+}
+
+/**
+ * The formats `exportResult` can build for this result, decided by the same checks it makes (a punctuate,
+ * summarize, diarize or emotion result has no transcript and no word timings: JSON only). The inspector
+ * offers only these, so no download link answers 422.
+ */
+export function exportableFormats(result: unknown): ExportFormat[] {
+  const formats: ExportFormat[] = ['json'];
+  if (canText(result)) formats.push('txt');
+  if (canCaption(result)) formats.push('srt', 'vtt');
+  return formats;
 }

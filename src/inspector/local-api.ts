@@ -4,13 +4,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { isDisplayState, DISPLAY_STATES } from '../store/display-state.js';
 import { readOutcome } from '../store/outcome.js';
 import { listenOn } from '../http-listen.js';
 import type { Store } from '../store/store.js';
-import type { RequestKind, RequestState } from '../types.js';
+import type { RequestKind } from '../types.js';
 import { exportResult, type ExportFormat } from './exports.js';
+import { toRefusalView, type InspectorRefusal } from './refusal-view.js';
 import { createRefusalLog, guardRequest } from './request-guard.js';
-import { toDeliveryView, type RequestDetailView } from './request-view.js';
+import { readRequestDetail, toListView } from './request-view.js';
 
 export interface LocalApiOptions {
   store: Store;
@@ -21,6 +23,11 @@ export interface LocalApiOptions {
   token?: string | null;
   /** Mints a request (write-ahead); injected so this folder does not depend on the client. */
   mint: (input: { kind?: RequestKind; api?: string }) => Promise<{ requestId: string; callbackUrl: string }>;
+  /**
+   * The webhook requests the receiver refused lately, newest first (the receiver's `refusals.recent`);
+   * served at `GET /api/refusals`. @defaultValue none: the route answers an empty list, marked unavailable
+   */
+  refusals?: () => readonly InspectorRefusal[];
   logger?: Logger;
 }
 
@@ -30,12 +37,14 @@ export interface LocalApi {
   close(): Promise<void>;
 }
 
-const STATES: readonly RequestState[] = ['pending', 'succeeded', 'failed', 'expired'];
 const MAX_MINT_BODY_BYTES = 64 * 1024;
 const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url));
 const PAGE_FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/dom.js': { file: 'dom.js', type: 'text/javascript; charset=utf-8' },
+  '/detail.js': { file: 'detail.js', type: 'text/javascript; charset=utf-8' },
+  '/results.js': { file: 'results.js', type: 'text/javascript; charset=utf-8' },
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
 };
 /** No inline script or style, no other origin: stored payloads are shown as text and can load nothing. */
@@ -48,7 +57,8 @@ const SECURITY_HEADERS = {
 
 /**
  * The local JSON API (loopback only by default): what the inspector page and scripts read.
- * GET /api/requests, GET /api/requests/:id (request ID or jobId), POST /api/mint, GET /healthz.
+ * GET /api/requests, GET /api/requests/:id (request ID or jobId), GET /api/refusals, POST /api/mint,
+ * GET /healthz.
  * Only for this machine's scripts and the inspector page itself: a `Host` it does not serve, a write
  * from another web page, and a write that is not `application/json` are refused (see request-guard.ts).
  */
@@ -76,7 +86,9 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
       return error(res, 401, 'a valid --local-token is required');
     const page = req.method === 'GET' ? PAGE_FILES[path] : undefined;
     if (page) {
-      const body = await readFile(PAGE_DIR + page.file);
+      let body = await readFile(PAGE_DIR + page.file);
+      // The page's own files are behind the token too: the page names them with it, or they answer 401.
+      if (options.token && page.file === 'index.html') body = withTokenLinks(body, options.token);
       res.writeHead(200, { 'content-type': page.type, 'content-length': body.length, 'cache-control': 'no-cache' });
       return void res.end(body);
     }
@@ -101,32 +113,27 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
     }
     if (req.method === 'GET' && path === '/api/requests') {
       const state = url.searchParams.get('state');
-      if (state !== null && !STATES.includes(state as RequestState)) {
-        return error(res, 400, `state must be one of ${STATES.join(', ')}`);
+      if (state !== null && !isDisplayState(state)) {
+        return error(res, 400, `state must be one of ${DISPLAY_STATES.join(', ')}`);
       }
       const limit = Number(url.searchParams.get('limit') ?? 100);
       if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) return error(res, 400, 'limit must be 1..10000');
       const requests = await store.listRequests({
-        state: (state as RequestState | null) ?? undefined,
+        state: state ?? undefined,
         api: url.searchParams.get('api') ?? undefined,
         limit,
       });
-      // The page shows a request whose handler gave up as dead-lettered, whatever its result.
-      const withDisplay = await Promise.all(
-        requests.map(async (r) => {
-          const dead = (await store.listHandlerRuns(r.requestId)).some((run) => run.state === 'dead');
-          return { ...r, displayState: dead ? 'dead-lettered' : r.state };
-        }),
-      );
-      return json(res, 200, { requests: withDisplay });
+      return json(res, 200, { requests: await Promise.all(requests.map((r) => toListView(store, r))) });
+    }
+    if (req.method === 'GET' && path === '/api/refusals') {
+      const recent = options.refusals?.() ?? [];
+      return json(res, 200, { available: Boolean(options.refusals), refusals: recent.map(toRefusalView) });
     }
     const detail = /^\/api\/requests\/([^/]+)$/.exec(path);
     if (req.method === 'GET' && detail) {
       const request = await store.findRequest(decodeURIComponent(detail[1]!));
       if (!request) return error(res, 404, 'no request with that request ID or jobId');
-      const deliveries = (await store.listDeliveries(request.requestId)).map(toDeliveryView);
-      const handlerRuns = await store.listHandlerRuns(request.requestId);
-      return json(res, 200, { request, deliveries, handlerRuns } satisfies RequestDetailView);
+      return json(res, 200, await readRequestDetail(store, request));
     }
     const replay = /^\/api\/requests\/([^/]+)\/replay$/.exec(path);
     if (req.method === 'POST' && replay) {
@@ -154,7 +161,11 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
     void store
       .listRequests({ limit: 500 })
       .then((rows) => {
-        const signature = rows.map((r) => `${r.requestId}:${r.state}:${r.deliveryCount}:${r.updatedAt}`).join('|');
+        const refused = options.refusals?.();
+        const signature = rows
+          .map((r) => `${r.requestId}:${r.state}:${r.submitState}:${r.deliveryCount}:${r.updatedAt}`)
+          .concat(refused ? [`refused:${refused.length}:${refused[0]?.at ?? ''}`] : [])
+          .join('|');
         if (signature === lastSignature) return;
         lastSignature = signature;
         for (const stream of streams) stream.write(`event: changed\ndata: {}\n\n`);
@@ -200,6 +211,12 @@ function authorized(req: IncomingMessage, url: URL, token: string): boolean {
   const a = Buffer.from(presented);
   const b = Buffer.from(token);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** `/app.js` → `/app.js?token=…` in the page's script and stylesheet links. */
+function withTokenLinks(html: Buffer, token: string): Buffer {
+  const query = `?token=${encodeURIComponent(token)}`;
+  return Buffer.from(html.toString('utf8').replace(/(src|href)="(\/[a-z]+\.(?:js|css))"/g, `$1="$2${query}"`));
 }
 
 function validEscapes(path: string): boolean {
