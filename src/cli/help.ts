@@ -1,76 +1,213 @@
-/** `jobhook --help`. Keep in step with the README's CLI section. */
+/**
+ * The CLI's help: `jobhook --help` prints HELP, a short overview listing commands; `jobhook <command> --help`
+ * and `jobhook help <command>` print `commandHelp(command)`: synopsis, that command's flags with their
+ * variables and defaults, and examples. Keep in step with the README's CLI section.
+ *
+ * To add a command: add its entry to COMMANDS below (summary, synopsis, flags by name, at least one example)
+ * and its dispatch line in main.ts. To add a flag: add its line to FLAGS in help-flags.ts (as typed, what it
+ * does, and `env` and `default` when it has them), then list its name in each command here that takes it. test/config.test.ts
+ * checks that every flag in config.ts appears somewhere in the help (`allHelpText()`).
+ */
+import { FLAGS, type Flag, type FlagName } from './help-flags.js';
+
+interface CommandHelp {
+  /** One line for the overview. */
+  readonly summary: string;
+  /** `jobhook <command> …` as typed. */
+  readonly synopsis: string;
+  /** Paragraphs after the synopsis, when the summary is not enough. */
+  readonly details?: string;
+  readonly flags: readonly FlagName[];
+  readonly examples: readonly string[];
+}
+
+const SERVER_FLAGS: readonly FlagName[] = [
+  'host',
+  'port',
+  'local-port',
+  'local-host',
+  'local-token',
+  'public-url',
+  'tunnel',
+  'accept',
+  'forward-to',
+  'db',
+  'path-prefix',
+  'max-body',
+  'shutdown-timeout',
+  'env-file',
+  'log-level',
+  'log-format',
+];
+const FAULT_FLAGS: readonly FlagName[] = [
+  'latency',
+  'fail-rate',
+  'drop-rate',
+  'duplicate-rate',
+  'unavailable-rate',
+  'delay',
+  'reorder',
+  'reorder-window',
+  'rate-limit',
+  'retries',
+  'retry-backoff',
+  'attempt-timeout',
+  'seed',
+  'strict-client',
+];
+
+/** One body per API, as validate-input.ts checks them (the emulator refuses what the platform would). */
+const SUBMIT_BODIES = `APIs and a body for each (--body file.json; audio APIs also take --content-uri URL alone):
+  speech-to-text       {"contentUri":"https://example.com/call.mp3","encoding":"Mpeg","languageCode":"en-US",
+                        "enableSpeakerDiarization":true}
+  speaker-diarize      {"contentUri":"https://example.com/call.mp3","encoding":"Mpeg","languageCode":"en-US"}
+  speaker-identify     {"contentUri":"https://example.com/call.mp3","encoding":"Mpeg","languageCode":"en-US",
+                        "speakerIds":["alice","bob"]}   (enrolled speakers: see enrollments)
+  analyze-interaction  {"contentUri":"https://example.com/call.mp3","encoding":"Mpeg","languageCode":"en-US",
+                        "insights":["All"]}
+  recognize-emotion    {"contentUri":"https://example.com/call.mp3","encoding":"Mpeg","languageCode":"en-US"}
+  punctuate            {"texts":["hello how are you i am fine"]}
+  summarize            {"summaryType":"AbstractiveShort","utterances":[{"speakerId":"1","text":"We ship on Friday.",
+                        "start":0,"end":2.5}]}
+  <api> may also be the camelCase name (speechToText) or the full path (/ai/audio/v1/async/speech-to-text).
+  encoding: Mpeg, Mp4, Wav, Webm, Aac, Avi or Ogg.`;
+
+const COMMANDS: Record<string, CommandHelp> = {
+  dev: {
+    summary: 'emulator + receiver + inspector + reconciliation, pointed at each other (npm start)',
+    synopsis: 'jobhook dev [options]',
+    details: 'Needs no credentials: submit from another terminal and watch the inspector page.',
+    flags: ['emulator-port', ...SERVER_FLAGS, ...FAULT_FLAGS],
+    examples: ['jobhook dev', 'jobhook dev --port 3100 --local-port 4100 --emulator-port 8800 --fail-rate 0.2'],
+  },
+  serve: {
+    summary: 'run the public webhook receiver and the local JSON API (reconciliation with RC_* credentials)',
+    synopsis: 'jobhook serve [options]',
+    flags: SERVER_FLAGS,
+    examples: ['jobhook serve --tunnel ngrok', 'jobhook serve --public-url https://abc.ngrok.app --db ./jobs.db'],
+  },
+  submit: {
+    summary: 'submit a job (--content-uri URL | --body file.json|-) [--wait]',
+    synopsis: 'jobhook submit <api> (--content-uri <url> | --body <file|->) [--wait [--timeout <d>]] [--json]',
+    details: `${SUBMIT_BODIES}\nWithout RC_* credentials it talks to the \`jobhook dev\` emulator (start it in another terminal).`,
+    flags: [
+      'content-uri',
+      'encoding',
+      'body',
+      'wait',
+      'timeout',
+      'out',
+      'json',
+      'db',
+      'emulator-port',
+      'env-file',
+      'log-level',
+    ],
+    examples: [
+      'jobhook submit speech-to-text --content-uri https://example.com/call.mp3 --wait',
+      'jobhook submit summarize --body summarize.json --wait --timeout 2m --json',
+      'echo \'{"texts":["hello world"]}\' | jobhook submit punctuate --body -',
+    ],
+  },
+  reconcile: {
+    summary: 'read pending jobs back through the status endpoint',
+    synopsis: 'jobhook reconcile [--older-than <d>] [--json]',
+    flags: ['older-than', 'json', 'db', 'emulator-port', 'env-file', 'log-level'],
+    examples: ['jobhook reconcile --older-than 0'],
+  },
+  retry: {
+    summary: "run a request's dead-lettered handlers (and forwards) again",
+    synopsis: 'jobhook retry <requestId|jobId|prefix>',
+    details: 'A running serve/dev picks them up. An id may be shortened to a unique prefix of 6 or more characters.',
+    flags: ['db'],
+    examples: ['jobhook retry 0192f3a1'],
+  },
+  export: {
+    summary: 'print a result as json, txt, srt or vtt (captions from word timings)',
+    synopsis: 'jobhook export <requestId|jobId|prefix> [--format json|txt|srt|vtt]',
+    flags: ['format', 'db'],
+    examples: ['jobhook export 0192f3a1 --format srt > call.srt', 'jobhook export 0192f3a1 --format txt | head'],
+  },
+  mint: {
+    summary: 'record a new request and print its callback URL',
+    synopsis: 'jobhook mint [--api <path>] [--json]',
+    flags: ['api-record', 'json', 'public-url', 'host', 'port', 'path-prefix', 'db'],
+    examples: ['jobhook mint --public-url https://abc.ngrok.app --json'],
+  },
+  requests: {
+    summary: 'list requests, newest first',
+    synopsis: 'jobhook requests [--state <state>] [--api <path>] [--limit <n>] [--json]',
+    flags: ['state', 'api-filter', 'limit', 'json', 'db'],
+    examples: ['jobhook requests --state failed --limit 10'],
+  },
+  show: {
+    summary: 'show a request with its deliveries and parsed envelopes',
+    synopsis: 'jobhook show <requestId|jobId|prefix> [--json]',
+    details: 'An id may be shortened to a unique prefix of 6 or more characters. Exit code 1 when not found.',
+    flags: ['json', 'db'],
+    examples: ['jobhook show 0192f3a1', 'jobhook show 0192f3a1-7c2e-7d51-9b0e-5a3f8e1c2d4b --json'],
+  },
+  'rotate-secret': {
+    summary: 'add a new callback secret; URLs minted with older ones keep working',
+    synopsis: 'jobhook rotate-secret',
+    details: 'Restart running servers afterwards so they mint with the new secret.',
+    flags: ['db'],
+    examples: ['jobhook rotate-secret --db ./jobs.db'],
+  },
+  emulate: {
+    summary: 'run a local emulator of the RingCentral AI API alone',
+    synopsis: 'jobhook emulate [options]',
+    flags: ['host', 'emulator-own-port', ...FAULT_FLAGS, 'log-level', 'log-format'],
+    examples: ['jobhook emulate --port 8787 --drop-rate 0.3 --duplicate-rate 0.2 --seed demo'],
+  },
+};
+
+/** Every command name, in the overview's order (for "did you mean" and dispatch checks). */
+export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
+
+function renderFlag(flag: Flag): string {
+  const extra = [flag.env, flag.default === undefined ? undefined : `default ${flag.default}`].filter(Boolean);
+  return `  ${flag.usage.padEnd(24)}${flag.what}${extra.length ? `  (${extra.join(', ')})` : ''}`;
+}
+
 export const HELP = `jobhook: awaitable jobs for webhook-delivered APIs (RingCentral AI API)
 
 Usage: jobhook <command> [options]
 
 Commands:
-  dev                    emulator + receiver + local API + reconciliation, pointed at each other (npm start)
-  serve                  run the public webhook receiver and the local JSON API (and reconciliation
-                         when RC_* credentials are set)
-  submit <api>           submit a job (--content-uri URL | --body file.json|-) [--wait] [--timeout 10m]
-  reconcile              read pending jobs back through the status endpoint [--older-than 5m]
-  retry <requestId|jobId> run a request's dead-lettered handlers (and forwards) again
-  export <id>            a result as --format json|txt|srt|vtt (captions from word timings)
-  mint                   record a new request and print its callback URL
-  requests               list requests, newest first
-  show <requestId|jobId> show a request with its deliveries and parsed envelopes
-  rotate-secret          add a new callback secret; URLs minted with older ones keep working
-  emulate                run a local emulator of the RingCentral AI API (default port 8787)
+${COMMAND_NAMES.map((name) => `  ${name.padEnd(15)}${COMMANDS[name]!.summary}`).join('\n')}
+  help <command>  that command's options and examples (same as jobhook <command> --help)
 
-Options (flag > environment variable > default):
-  --host <addr>          receiver interface          JOBHOOK_HOST         127.0.0.1
-  --port <n>             receiver port (0 = any)     JOBHOOK_PORT         3000
-  --local-port <n>       inspector + local API port  JOBHOOK_LOCAL_PORT   4040
-  --local-host <addr>    inspector + local API host  JOBHOOK_LOCAL_HOST   127.0.0.1
-  --local-token <text>   required on every inspector/API request; needed
-                         when --local-host is not loopback
-                                                     JOBHOOK_LOCAL_TOKEN
-  --public-url <url>     base URL RingCentral calls  JOBHOOK_PUBLIC_URL   http://<host>:<port>
-  --tunnel ngrok         serve/dev: open an ngrok tunnel to the receiver (NGROK_AUTHTOKEN) and
-                         use its URL as the public URL   JOBHOOK_TUNNEL
-  --db <file>            SQLite database file        JOBHOOK_DB           ./jobhook.db
-  --path-prefix <path>   callback path prefix        JOBHOOK_PATH_PREFIX  /webhooks
-  --max-body <size>      largest accepted delivery   JOBHOOK_MAX_BODY     64MiB
-  --log-level <level>    fatal|error|warn|info|debug|trace|silent
-                                                     JOBHOOK_LOG_LEVEL    info
-  --state <state>        requests: only this state (pending|succeeded|failed|expired)
-  --api <path>           requests: only this API path
-  --limit <n>            requests: at most n rows (default 50)
-  --json                 print JSON instead of text
-  --content-uri <url>    submit: media URL of an audio job (encoding guessed from the extension)
-  --body <file|->        submit: the job's JSON body, from a file or stdin
-  --wait                 submit: wait for the result, showing progress, then print it
-  --timeout <d>          submit --wait: give up waiting after this long                 10m
-  --format <f>           export: json, txt, srt or vtt                                  json
-  --older-than <d>       reconcile: only jobs older than this; 0 checks every pending one 5m
-  --emulator-port <n>    dev: port of the embedded emulator  JOBHOOK_EMULATOR_PORT       8787
-  --forward-to <url>     serve/dev: POST each result's stored bytes there, signed with
-                         Standard Webhooks headers            JOBHOOK_FORWARD_TO
-                         (secret: JOBHOOK_FORWARD_SECRET, else generated and kept in the database)
-  --shutdown-timeout <d> serve/dev: on SIGTERM/SIGINT, in-flight deliveries and forwards get this
-                         long, then are cut off to be retried; exit 1 if anything still hangs
-                                                     JOBHOOK_SHUTDOWN_TIMEOUT     10s
+Common options: --db <file> (default ./jobhook.db), --json, --log-level <level>, -h/--help, --version.
+Credentials (submit, reconcile, serve): RC_SERVER_URL, RC_APP_CLIENT_ID, RC_APP_CLIENT_SECRET, RC_USER_JWT
+from the environment or a .env file; without them, the local emulator of \`jobhook dev\` is used.
+Exit codes: 0 ok, 1 not found, 2 usage, 3 job failed, 4 timeout, 5 expired, 6 unreachable, 7 database
+(docs/errors.md).
 
-Credentials (submit, reconcile, serve): RC_SERVER_URL, RC_CLIENT_ID, RC_CLIENT_SECRET, RC_JWT, from the
-environment or a .env file; without them, the local emulator of \`jobhook dev\` is used.
-
-Emulator options (jobhook emulate):
-  --port <n>             emulator port (0 = any)     JOBHOOK_EMULATOR_PORT 8787
-  --latency <d|d-d>      processing time, e.g. 2s or 500ms-5s               500ms-2s
-  --fail-rate <0..1>     share of jobs that end Fail                        0
-  --drop-rate <0..1>     share of results never delivered (status only)     0
-  --duplicate-rate <0..1> share of results delivered 2-3 times              0
-  --unavailable-rate <0..1> share of submits answered 503                   0
-  --delay <d>            extra wait before each delivery                    0
-  --reorder              deliver results shuffled across jobs               off
-  --reorder-window <d>   how long results are held to be shuffled           2s
-  --rate-limit <n/w>     Heavy group limit shared by submits and status
-                         reads, e.g. 10/min (the documented default)        off
-  --retries <n>          redeliveries after a non-200 or timeout (0 = none) 5
-  --retry-backoff <d>    first redelivery delay, doubling                   2s
-  --attempt-timeout <d>  a delivery attempt with no answer fails after     10s
-  --seed <text>          seeds every random choice                          jobhook
-  --strict-client        check RC_CLIENT_ID/RC_CLIENT_SECRET at login       off
-  -h, --help             this help
-  --version              print the version
+Run \`jobhook <command> --help\` for a command's options and examples. Start with: jobhook dev
 `;
+
+/** `jobhook <command> --help`, or undefined for a command that does not exist. */
+export function commandHelp(name: string): string | undefined {
+  const command = COMMANDS[name];
+  if (!command) return undefined;
+  return [
+    `Usage: ${command.synopsis}`,
+    '',
+    command.summary,
+    ...(command.details ? ['', command.details] : []),
+    '',
+    'Options (flag > environment variable > default):',
+    ...command.flags.map((name) => renderFlag(FLAGS[name])),
+    '  -h, --help              this help',
+    '',
+    'Examples:',
+    ...command.examples.map((example) => `  ${example}`),
+    '',
+  ].join('\n');
+}
+
+/** The overview and every command's help (for documentation checks). */
+export function allHelpText(): string {
+  return [HELP, ...COMMAND_NAMES.map((name) => commandHelp(name)!)].join('\n');
+}

@@ -1,0 +1,151 @@
+/**
+ * Every flag's line in the help, by name: the flag as typed, what it does, and its variable and default.
+ * Commands in help.ts list the names they take; two entries may share a flag whose meaning differs by command
+ * (`--port` of the receiver and of `jobhook emulate`).
+ */
+export interface Flag {
+  /** `--port <n>`: the flag as typed. */
+  readonly usage: string;
+  readonly what: string;
+  readonly env?: string;
+  readonly default?: string;
+}
+
+export const FLAGS = {
+  host: { usage: '--host <addr>', what: 'receiver interface', env: 'JOBHOOK_HOST', default: '127.0.0.1' },
+  port: { usage: '--port <n>', what: 'receiver port (0 = any)', env: 'JOBHOOK_PORT', default: '3000' },
+  'emulator-own-port': {
+    usage: '--port <n>',
+    what: 'emulator port (0 = any)',
+    env: 'JOBHOOK_EMULATOR_PORT',
+    default: '8787',
+  },
+  'local-port': {
+    usage: '--local-port <n>',
+    what: 'inspector + local API port',
+    env: 'JOBHOOK_LOCAL_PORT',
+    default: '4040',
+  },
+  'local-host': {
+    usage: '--local-host <addr>',
+    what: 'inspector + local API interface',
+    env: 'JOBHOOK_LOCAL_HOST',
+    default: '127.0.0.1',
+  },
+  'local-token': {
+    usage: '--local-token <text>',
+    what: 'required on every inspector/API request; needed when --local-host is not loopback',
+    env: 'JOBHOOK_LOCAL_TOKEN',
+  },
+  'public-url': {
+    usage: '--public-url <url>',
+    what: 'base URL RingCentral calls back',
+    env: 'JOBHOOK_PUBLIC_URL',
+    default: 'http://<host>:<port>',
+  },
+  tunnel: {
+    usage: '--tunnel ngrok',
+    what: 'open an ngrok tunnel to the receiver (NGROK_AUTHTOKEN) and use its URL as the public URL',
+    env: 'JOBHOOK_TUNNEL',
+  },
+  db: { usage: '--db <file>', what: 'SQLite database file', env: 'JOBHOOK_DB', default: './jobhook.db' },
+  'path-prefix': {
+    usage: '--path-prefix <path>',
+    what: 'callback path prefix',
+    env: 'JOBHOOK_PATH_PREFIX',
+    default: '/webhooks',
+  },
+  'max-body': {
+    usage: '--max-body <size>',
+    what: 'largest accepted delivery',
+    env: 'JOBHOOK_MAX_BODY',
+    default: '64MiB',
+  },
+  'log-level': {
+    usage: '--log-level <level>',
+    what: 'fatal|error|warn|info|debug|trace|silent',
+    env: 'JOBHOOK_LOG_LEVEL',
+    default: 'info',
+  },
+  'log-format': {
+    usage: '--log-format <f>',
+    what: 'pretty (one line per event) or json',
+    env: 'JOBHOOK_LOG_FORMAT',
+    default: 'pretty on a terminal, else json',
+  },
+  'env-file': {
+    usage: '--env-file <path>',
+    what: 'read RC_* credentials from this .env file (else ./.env or a parent folder)',
+    env: 'JOBHOOK_ENV_FILE',
+  },
+  accept: {
+    usage: '--accept <path>',
+    what: 'also take deliveries on this fixed path, unverified (repeatable)',
+    env: 'JOBHOOK_ACCEPT',
+  },
+  state: { usage: '--state <state>', what: 'only this state (pending|succeeded|failed|expired|rejected|unknown)' },
+  'api-filter': { usage: '--api <path>', what: 'only this API path' },
+  'api-record': { usage: '--api <path>', what: 'record this API path on the request' },
+  limit: { usage: '--limit <n>', what: 'at most n rows', default: '50' },
+  json: { usage: '--json', what: 'print JSON instead of text' },
+  'content-uri': {
+    usage: '--content-uri <url>',
+    what: 'media URL of an audio job (http or https; encoding guessed from the extension)',
+  },
+  encoding: { usage: '--encoding <e>', what: "audio encoding when the URL's extension does not tell it" },
+  body: { usage: '--body <file|->', what: "the job's JSON body, from a file or - for stdin" },
+  wait: { usage: '--wait', what: 'wait for the result, showing progress on stderr, then print it' },
+  timeout: { usage: '--timeout <d>', what: 'give up waiting after this long (the job goes on)', default: '10m' },
+  out: { usage: '--out <file>', what: 'write the full result to this file' },
+  format: { usage: '--format <f>', what: 'json, txt (speaker turns), srt or vtt (captions)', default: 'json' },
+  'older-than': {
+    usage: '--older-than <d>',
+    what: 'only jobs pending longer than this; 0 checks every one',
+    default: '5m',
+  },
+  'emulator-port': {
+    usage: '--emulator-port <n>',
+    what: 'port of the jobhook dev emulator',
+    env: 'JOBHOOK_EMULATOR_PORT',
+    default: '8787',
+  },
+  'forward-to': {
+    usage: '--forward-to <url>',
+    what: "POST each result's stored bytes there, signed with Standard Webhooks headers (secret: JOBHOOK_FORWARD_SECRET, else kept in the database)",
+    env: 'JOBHOOK_FORWARD_TO',
+  },
+  'shutdown-timeout': {
+    usage: '--shutdown-timeout <d>',
+    what: 'on SIGTERM/SIGINT, in-flight deliveries and forwards get this long; exit 1 if anything still hangs',
+    env: 'JOBHOOK_SHUTDOWN_TIMEOUT',
+    default: '10s',
+  },
+  latency: { usage: '--latency <d|d-d>', what: 'processing time, e.g. 2s or 500ms-5s', default: '500ms-2s' },
+  'fail-rate': { usage: '--fail-rate <0..1>', what: 'share of jobs that end Fail', default: '0' },
+  'drop-rate': { usage: '--drop-rate <0..1>', what: 'share of results never delivered (status only)', default: '0' },
+  'duplicate-rate': { usage: '--duplicate-rate <0..1>', what: 'share of results delivered 2-3 times', default: '0' },
+  'unavailable-rate': { usage: '--unavailable-rate <0..1>', what: 'share of submits answered 503', default: '0' },
+  delay: { usage: '--delay <d>', what: 'extra wait before each delivery', default: '0' },
+  reorder: { usage: '--reorder', what: 'deliver results shuffled across jobs', default: 'off' },
+  'reorder-window': { usage: '--reorder-window <d>', what: 'how long results are held to be shuffled', default: '2s' },
+  'rate-limit': {
+    usage: '--rate-limit <n/w>',
+    what: 'Heavy group limit shared by submits and status reads, e.g. 10/min',
+    default: 'off',
+  },
+  retries: { usage: '--retries <n>', what: 'redeliveries after a non-200 or timeout (0 = none)', default: '5' },
+  'retry-backoff': { usage: '--retry-backoff <d>', what: 'first redelivery delay, doubling', default: '2s' },
+  'attempt-timeout': {
+    usage: '--attempt-timeout <d>',
+    what: 'a delivery attempt with no answer fails after',
+    default: '10s',
+  },
+  seed: { usage: '--seed <text>', what: 'seeds every random choice', default: 'jobhook' },
+  'strict-client': {
+    usage: '--strict-client',
+    what: 'check RC_APP_CLIENT_ID/RC_APP_CLIENT_SECRET at login',
+    default: 'off',
+  },
+} as const satisfies Record<string, Flag>;
+
+export type FlagName = keyof typeof FLAGS;
