@@ -164,7 +164,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
       ) as Record<OptionName, { type: 'string' | 'boolean'; multiple?: boolean }>,
     });
   } catch (error) {
-    throw new JobhookError('JH_ERR_INVALID_CONFIG', (error as Error).message, { cause: error });
+    throw argumentError(error);
   }
   const values = parsed.values as Partial<Record<OptionName, string | boolean | string[]>>;
   const pick = (name: OptionName): string | undefined => {
@@ -204,7 +204,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
     state: pick('state') ?? null,
     api: pick('api') ?? null,
     limit: parseCount('--limit', pick('limit')!),
-    contentUri: pick('content-uri') ?? null,
+    contentUri: pick('content-uri') === undefined ? null : parseMediaUrl(pick('content-uri')!),
     bodyFile: pick('body') ?? null,
     encoding: pick('encoding') ?? null,
     outFile: pick('out') ?? null,
@@ -344,6 +344,61 @@ function parseDuration(flag: string, value: string): number {
   return ms;
 }
 
+/**
+ * node's parseArgs errors (several sentences, the flag quoted twice) as one line that says the fix: the
+ * nearest known flag for a typo, the missing value's form, or that a switch takes no value.
+ */
+function argumentError(error: unknown): JobhookError {
+  const { code, message } = error as { code?: string; message: string };
+  const flag = /'(-[^' ]+)/.exec(message)?.[1] ?? '';
+  const name = flag.replace(/^-+/, '').split('=')[0]!;
+  let line = message.split('\n')[0]!;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const guess = didYouMean(name, Object.keys(OPTIONS));
+    line = `unknown option ${flag}; ${guess ? `did you mean --${guess}?` : 'see jobhook <command> --help'}`;
+  } else if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && message.includes('does not take an argument')) {
+    line = `${flag} takes no value; write ${flag} alone`;
+  } else if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    // `argument missing` (last on the line) or `ambiguous` (followed by another flag): the value was left out.
+    line = `${flag} needs a value; write ${flag} <value> (or ${flag}=<value> for a value starting with -)`;
+  }
+  return new JobhookError('JH_ERR_INVALID_CONFIG', line, { cause: error });
+}
+
+/**
+ * The candidate nearest to a mistyped word: one it starts (`--cont`), or within a small edit distance
+ * (a third of its length, at least 1: `--content-url`, `--bdy`). Undefined when nothing is close.
+ */
+export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  if (word.length >= 3) {
+    const extended = candidates.filter((c) => c.startsWith(word));
+    if (extended.length === 1) return extended[0];
+  }
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(word.length / 3)) + 1;
+  for (const candidate of candidates) {
+    const distance = editDistance(word, candidate);
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best;
+}
+
+/** Levenshtein distance with adjacent transpositions (`--boyd` is one step from `--body`). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
 function invalid(flag: string, value: string, expected: string): JobhookError {
   return new JobhookError(
     'JH_ERR_INVALID_CONFIG',
@@ -385,6 +440,14 @@ export function parseSize(flag: string, value: string): number {
   const bytes = Math.floor(Number(match[1]) * unit);
   if (bytes < 1) throw invalid(flag, value, 'a size of at least 1 byte');
   return bytes;
+}
+
+/** `--content-uri`: the platform fetches the media itself, so only an absolute http(s) URL can work. */
+function parseMediaUrl(value: string): string {
+  const expected = 'an http(s) URL of the audio, e.g. https://example.com/call.mp3';
+  if (!URL.canParse(value)) throw invalid('--content-uri', value, expected);
+  if (!/^https?:$/.test(new URL(value).protocol)) throw invalid('--content-uri', value, expected);
+  return value;
 }
 
 function parseHttpUrl(flag: string, value: string): string {
