@@ -60,6 +60,8 @@ export async function serve(
     store,
     mint: minterFor(runtime, config, publicUrl),
     token: config.localToken,
+    // Refused webhooks (wrong path, bad tag…) shown in the inspector: a callback that never arrives is otherwise invisible.
+    refusals: () => receiver.refusals.recent(),
     logger,
   });
   const localAddress = await localApi.listen(config.localPort, config.localHost);
