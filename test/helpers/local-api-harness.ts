@@ -20,9 +20,12 @@ export interface LocalApiHarness {
 
 const HANDLER = 'local-api-test';
 
-/** A real receiver and SQLite file, the local API on 127.0.0.1:0, and one replayable request. */
-export async function startLocalApi(): Promise<LocalApiHarness> {
-  const harness = await startHarness(tempDbPath());
+/**
+ * A real receiver and SQLite file, the local API on 127.0.0.1:0 showing the receiver's refusals, and one
+ * replayable request. `acceptPaths` are passed to the receiver (unverified deliveries).
+ */
+export async function startLocalApi(options: { acceptPaths?: string[] } = {}): Promise<LocalApiHarness> {
+  const harness = await startHarness(tempDbPath(), { acceptPaths: options.acceptPaths ?? [] });
   const warnings: Record<string, unknown>[] = [];
   const quiet = (): void => undefined;
   const logger = {
@@ -31,7 +34,12 @@ export async function startLocalApi(): Promise<LocalApiHarness> {
     info: quiet,
     debug: quiet,
   } as unknown as Logger;
-  const api = createLocalApi({ store: harness.store, mint: harness.mint, logger });
+  const api = createLocalApi({
+    store: harness.store,
+    mint: harness.mint,
+    logger,
+    refusals: () => harness.receiver.refusals.recent(),
+  });
   const port = (await api.listen(0, '127.0.0.1')).port;
   await harness.store.registerHandler(HANDLER);
   const { requestId, callbackUrl } = await harness.mint({ kind: 'job' });

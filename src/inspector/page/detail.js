@@ -100,19 +100,17 @@
     );
 
   function handlersView(request, runs, rerender) {
-    const status = el('p', { id: 'replay-status', role: 'status' }, replayMessages.get(request.requestId) ?? null);
+    const last = replayMessages.get(request.requestId);
+    const status = el('p', { id: 'replay-status', role: 'status', class: last?.failed ? 'error' : null }, last?.text);
     const replay = async () => {
-      let message;
+      let outcome;
       try {
         const { runs: count } = await postJson(`/api/requests/${encodeURIComponent(request.requestId)}/replay`, {});
-        message = `${count} run(s) will run again`;
-        status.className = '';
+        outcome = { text: `${count} run(s) will run again`, failed: false };
       } catch (err) {
-        message = `replay failed: ${err.message}`;
-        status.className = 'error';
+        outcome = { text: `replay failed: ${err.message}`, failed: true };
       }
-      replayMessages.set(request.requestId, message);
-      status.textContent = message;
+      replayMessages.set(request.requestId, outcome);
       await rerender();
     };
     return section(
