@@ -7,6 +7,16 @@ import type { Waiters } from './waiters.js';
 export interface ResultOptions {
   /** Give up waiting after this long (the job goes on; a later `result()` still resolves). No limit when omitted. */
   timeoutMs?: number;
+  /**
+   * Stops waiting when aborted: `result()` rejects with the signal's reason (the job goes on; a later
+   * `result()` still resolves). A CLI's Ctrl-C, a request handler's client going away.
+   * @defaultValue undefined
+   */
+  signal?: AbortSignal;
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('stopped waiting: aborted');
 }
 
 /**
@@ -49,8 +59,10 @@ export class Job<TResult = unknown> {
         finished = true;
         stopWaiting();
         if (timer) clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
         settle();
       };
+      const onAbort = (): void => finish(() => reject(abortReason(options.signal!)));
       const check = (): void => {
         this.#outcome().then(
           (outcome) => {
@@ -75,6 +87,8 @@ export class Job<TResult = unknown> {
                 ),
               options.timeoutMs,
             );
+      if (options.signal?.aborted) return onAbort();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
       check();
     });
   }

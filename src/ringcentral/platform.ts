@@ -47,6 +47,7 @@ export interface PlatformAnswer {
 export interface Platform {
   post(path: string, body: unknown, query?: Record<string, string>): Promise<PlatformAnswer>;
   get(path: string): Promise<PlatformAnswer>;
+  delete(path: string): Promise<PlatformAnswer>;
   /** Revokes the session (errors ignored, as the platform advises). */
   close(): Promise<void>;
 }
@@ -212,6 +213,7 @@ export function createPlatform(credentials: PlatformCredentials, options: Platfo
   return {
     post: (path, body, query) => answer(() => platform.post(path, body, query)),
     get: (path) => answer(() => platform.get(path)),
+    delete: (path) => answer(() => platform.delete(path)),
     async close() {
       if (!login) return;
       try {
