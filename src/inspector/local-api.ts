@@ -86,7 +86,7 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
       return error(res, 401, 'a valid --local-token is required');
     const page = req.method === 'GET' ? PAGE_FILES[path] : undefined;
     if (page) {
-      let body = await readFile(PAGE_DIR + page.file);
+      let body: Buffer = await readFile(PAGE_DIR + page.file);
       // The page's own files are behind the token too: the page names them with it, or they answer 401.
       if (options.token && page.file === 'index.html') body = withTokenLinks(body, options.token);
       res.writeHead(200, { 'content-type': page.type, 'content-length': body.length, 'cache-control': 'no-cache' });

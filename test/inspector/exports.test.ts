@@ -4,7 +4,16 @@ import { describe, expect, it } from 'vitest';
 // @ts-expect-error -- untyped CommonJS module
 import { WebVTTParser } from 'webvtt-parser';
 import { computeOutcome } from '../../src/emulator/job-results.js';
-import { buildCues, exportResult, toSrt, toText, toVtt } from '../../src/inspector/exports.js';
+import {
+  EXPORT_FORMATS,
+  buildCues,
+  exportResult,
+  exportableFormats,
+  toSrt,
+  toText,
+  toVtt,
+} from '../../src/inspector/exports.js';
+import { ASYNC_APIS, type AsyncApiName } from '../../src/ringcentral/apis.js';
 
 const speech = computeOutcome(
   'speechToText',
@@ -61,5 +70,48 @@ describe('exports', () => {
       expect.objectContaining({ code: 'JH_ERR_INVALID_ARGUMENT' }),
     );
     expect(JSON.parse(exportResult(speech, 'json').body)).toEqual(speech);
+  });
+
+  it('lists as exportable exactly the formats exportResult builds, for every API result', () => {
+    const inputs: Partial<Record<AsyncApiName, Record<string, unknown>>> = {
+      speechToText: { contentUri: 'https://example.com/a.wav', encoding: 'Wav' },
+      speakerDiarize: { contentUri: 'https://example.com/a.wav', encoding: 'Wav' },
+      speakerIdentify: { contentUri: 'https://example.com/a.wav', encoding: 'Wav', speakerIds: ['a'] },
+      analyzeInteraction: { contentUri: 'https://example.com/a.wav', encoding: 'Wav', insights: ['All'] },
+      punctuate: { texts: ['hello there'] },
+      summarize: { summaryType: 'All', utterances: [{ text: 'We ship on Friday.', speakerId: '0' }] },
+      recognizeEmotion: { contentUri: 'https://example.com/a.wav', encoding: 'Wav' },
+    };
+    const ctx = { seed: 'exportable', isEnrolledComplete: () => true, durationS: 30 };
+    const results: [string, unknown][] = [
+      ...(Object.entries(inputs) as [AsyncApiName, Record<string, unknown>][]).map(
+        ([name, input]) => [ASYNC_APIS[name], computeOutcome(name, input, ctx).response] as [string, unknown],
+      ),
+      ['diarized speech', speech],
+      ['failure', { errors: [{ errorCode: 'CAI-101', message: 'bad' }] }],
+      ['empty', {}],
+    ];
+    const offered: Record<string, string[]> = {};
+    for (const [name, result] of results) {
+      const buildable = EXPORT_FORMATS.filter((format) => {
+        try {
+          exportResult(result, format);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      expect(exportableFormats(result), name).toEqual(buildable);
+      offered[name.split('/').at(-1)!] = buildable;
+    }
+    // The new user's complaint: TXT/SRT/VTT links on a punctuate result answered 422.
+    expect(offered).toMatchObject({
+      punctuate: ['json'],
+      summarize: ['json'],
+      'recognize-emotion': ['json'],
+      'speaker-diarize': ['json'],
+      'speech-to-text': ['json', 'txt', 'srt', 'vtt'],
+      'analyze-interaction': ['json', 'txt'],
+    });
   });
 });

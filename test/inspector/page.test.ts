@@ -129,7 +129,9 @@ describe.skipIf(!hasChromium)('inspector page in a real browser (issue #10)', ()
     const text = await page.locator('body').innerText();
     expect(text).not.toMatch(/\bnull\b/);
     expect(text).not.toMatch(/\bundefined\b/);
-    const events = await page.locator('ol.timeline li').evaluateAll((lis) => lis.map((li) => li.dataset.event));
+    const events = await Promise.all(
+      (await page.locator('ol.timeline li').all()).map((li) => li.getAttribute('data-event')),
+    );
     expect(events).toEqual(['minted', 'submitted', 'delivery', 'settled']);
 
     // The request the harness made has a handler run: its section must not say null either.
@@ -147,7 +149,8 @@ describe.skipIf(!hasChromium)('inspector page in a real browser (issue #10)', ()
     await page.waitForSelector('#exports');
     const formats = await page.locator('#exports a').allInnerTexts();
     expect(formats).toEqual(['JSON']);
-    for (const href of await page.locator('#exports a').evaluateAll((as) => as.map((a) => a.getAttribute('href')))) {
+    for (const link of await page.locator('#exports a').all()) {
+      const href = await link.getAttribute('href');
       expect((await fetch(`${base}${href!}`)).status).toBe(200);
     }
     const speech = await settled(ASYNC_APIS.speechToText, envelope('speechToText', 'job-stt-exports'));

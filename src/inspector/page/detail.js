@@ -16,11 +16,11 @@
   }
 
   const SUBMISSION = {
-    minted: 'not submitted by jobhook (URL minted only)',
-    submitting: 'being submitted',
-    accepted: 'accepted by the API',
-    rejected: 'refused by the API',
-    unknown: 'cut off before the API answered (a webhook may still come)',
+    minted: 'not submitted by jobhook: the URL was only minted',
+    submitting: 'submission under way',
+    accepted: 'submission accepted by the API',
+    rejected: 'submission refused by the API',
+    unknown: 'submission cut off before the API answered (a webhook may still come)',
   };
 
   function timelineEntry(e) {
@@ -28,7 +28,7 @@
       case 'minted':
         return e.origin === 'accepted' ? 'taken at an --accept path (unverified)' : 'callback URL minted';
       case 'submitted':
-        return `submission ${SUBMISSION[e.submitState] ?? e.submitState}${e.jobId ? ` · jobId ${e.jobId}` : ''}${e.error ? ` — ${e.error}` : ''}`;
+        return `${SUBMISSION[e.submitState] ?? e.submitState}${e.jobId ? ` · jobId ${e.jobId}` : ''}${e.error ? ` — ${e.error}` : ''}`;
       case 'delivery': {
         const what = e.source === 'status-poll' ? 'status read (reconciliation)' : 'webhook received';
         const repeats = e.count > 1 ? ` · ×${e.count}, last ${time(e.lastAt)}` : '';
@@ -52,7 +52,7 @@
         events.map((e) =>
           el(
             'li',
-            { class: `event ${e.kind}`, 'data-event': e.kind },
+            { class: `ev-${e.kind}`, 'data-event': e.kind },
             el('time', {}, e.at ? time(e.at) : ''),
             el('span', {}, timelineEntry(e)),
           ),
