@@ -53,8 +53,8 @@ function start(args: string[], cwd: string, env: NodeJS.ProcessEnv): Running {
   const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const handle: Running = {
     child,
     stdout: () => stdout,
@@ -79,11 +79,11 @@ function start(args: string[], cwd: string, env: NodeJS.ProcessEnv): Running {
         }, 20_000);
         const cleanup = (): void => {
           clearTimeout(timer);
-          child.stdout!.off('data', check);
+          child.stdout.off('data', check);
           child.off('exit', onExit);
         };
         if (check()) return;
-        child.stdout!.on('data', check);
+        child.stdout.on('data', check);
         child.once('exit', onExit);
       }),
   };
