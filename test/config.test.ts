@@ -143,3 +143,42 @@ describe('documentation', () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe('--accept and --env-file (issue #10)', () => {
+  it('takes --accept repeatedly or JOBHOOK_ACCEPT comma-separated, normalised, the flags replacing the variable', async () => {
+    const { envFileFrom } = await import('../src/config.js');
+    expect(parseInvocation(['serve'], {}).config.acceptPaths).toEqual([]);
+    expect(
+      parseInvocation(['serve', '--accept', 'webhook/', '--accept', '/a/b', '--accept', '/webhook'], {}).config
+        .acceptPaths,
+    ).toEqual(['/webhook', '/a/b']);
+    const env = { JOBHOOK_ACCEPT: ' /webhook , /conversations/webhooks/42 ,' };
+    expect(parseInvocation(['serve'], env).config.acceptPaths).toEqual(['/webhook', '/conversations/webhooks/42']);
+    expect(parseInvocation(['serve', '--accept', '/other'], env).config.acceptPaths).toEqual(['/other']);
+    expect(Object.isFrozen(parseInvocation(['serve', '--accept', '/x'], {}).config.acceptPaths)).toBe(true);
+    expect(() => parseInvocation(['serve', '--accept', '/'], {})).toThrow(
+      expect.objectContaining({ code: 'JH_ERR_INVALID_CONFIG' }),
+    );
+    expect(envFileFrom(['submit', 'punctuate', '--env-file', '../.env', '--db', 'x'], {})).toBe('../.env');
+    expect(envFileFrom(['serve', '--env-file=a.env'], { JOBHOOK_ENV_FILE: 'b.env' })).toBe('a.env');
+    expect(envFileFrom(['serve'], { JOBHOOK_ENV_FILE: 'b.env' })).toBe('b.env');
+    expect(envFileFrom(['serve', '--unknown-flag', 'x'], {})).toBeNull();
+    expect(parseInvocation(['serve', '--env-file', 'a.env'], {}).config.envFile).toBe('a.env');
+  });
+
+  it("--strict-client takes the guide's client names first, the short ones as aliases", () => {
+    const both = {
+      RC_APP_CLIENT_ID: 'guide',
+      RC_APP_CLIENT_SECRET: 'guide-s',
+      RC_CLIENT_ID: 'old',
+      RC_CLIENT_SECRET: 'old-s',
+    };
+    expect(parseInvocation(['emulate', '--strict-client'], both).config.emulator.strictClient).toEqual({
+      clientId: 'guide',
+      clientSecret: 'guide-s',
+    });
+    expect(() => parseInvocation(['emulate', '--strict-client'], {})).toThrow(
+      /RC_APP_CLIENT_ID and RC_APP_CLIENT_SECRET/,
+    );
+  });
+});
