@@ -41,10 +41,8 @@ export function formatLogLine(line: string): string {
     return line.endsWith('\n') ? line : `${line}\n`;
   }
   const level = LEVEL_NAMES[event.level as number] ?? String(event.level);
-  const parts = [
-    `${clock(typeof event.time === 'number' ? event.time : Date.now())} ${level.padEnd(5)}`,
-    typeof event.msg === 'string' ? event.msg : '',
-  ];
+  const time = clock(typeof event.time === 'number' ? event.time : Date.now());
+  const parts = [`${time} ${level.padEnd(5)} ${typeof event.msg === 'string' ? event.msg : ''}`.trimEnd()];
   const ids: string[] = [];
   if (typeof event.requestId === 'string') ids.push(`req ${short(event.requestId)}`);
   if (typeof event.jobId === 'string') ids.push(`job ${short(event.jobId)}`);
