@@ -22,6 +22,17 @@ export {
 export { createGroupCommit, type GroupCommit } from './receiver/group-commit.js';
 export { createMinter, type Mint, type MintInput, type MintedRequest, type MinterOptions } from './client/minter.js';
 export { createLocalApi, type LocalApi, type LocalApiOptions } from './inspector/local-api.js';
+export {
+  exportResult,
+  exportableFormats,
+  buildCues,
+  toSrt,
+  toVtt,
+  toText,
+  EXPORT_FORMATS,
+  type ExportFormat,
+  type Cue,
+} from './inspector/exports.js';
 export { createJobhook, type Jobhook, type JobhookOptions } from './client/jobhook.js';
 export { Job, type ResultOptions } from './client/job.js';
 export {
@@ -38,7 +49,17 @@ export {
   type ReconcilerOptions,
 } from './reconcile/reconciler.js';
 export { createPlatform, type Platform, type PlatformCredentials } from './ringcentral/platform.js';
-export { ASYNC_APIS, type AsyncApiName, type AsyncApiPath } from './ringcentral/apis.js';
+export {
+  ASYNC_APIS,
+  ENCODINGS,
+  encodingForUrl,
+  resolveAsyncApi,
+  type AsyncApiName,
+  type AsyncApiPath,
+  type AsyncApiRef,
+  type ResolvedAsyncApi,
+} from './ringcentral/apis.js';
+export type { AsyncApiTypes, InputOf, ResultOf, TypedHandlerInput } from './client/typed-api.js';
 export type * from './ringcentral/schemas.js';
 export { createEmulator, type Emulator } from './emulator/server.js';
 export { DEFAULT_EMULATOR_OPTIONS, type EmulatorOptions } from './emulator/options.js';
