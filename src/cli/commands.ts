@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Config } from '../config.js';
 import { JobhookError } from '../errors.js';
 import { EXPORT_FORMATS, exportResult, type ExportFormat } from '../inspector/exports.js';
@@ -27,11 +28,49 @@ async function withRuntime<T>(config: Config, fn: (runtime: Runtime) => Promise<
 
 const printJson = (out: Out, value: unknown): void => void out.write(JSON.stringify(value, null, 2) + '\n');
 
-/** The request behind a request ID or jobId given on the command line, or JH_ERR_NOT_FOUND. */
-async function requireRequest(store: Store, id: string): Promise<RequestRecord> {
+/** Shortest id prefix `show`/`export`/`retry` accept: shorter ones match too much to be worth a full scan. */
+export const MIN_PREFIX_LENGTH = 6;
+/** How many requests a prefix lookup reads, newest first (a store query by prefix would lift this). */
+const PREFIX_SCAN_LIMIT = 1_000_000;
+
+/**
+ * Read commands refuse a missing database instead of creating an empty one: run from the wrong folder,
+ * they would otherwise report "not found" (or an empty list) about a database that is elsewhere.
+ */
+export function requireDatabase(config: Config): void {
+  if (config.dbPath === ':memory:' || existsSync(config.dbPath)) return;
+  throw new JobhookError(
+    'JH_ERR_INVALID_CONFIG',
+    `no jobhook database at ${config.dbPath}; pass --db or run from the folder where serve runs`,
+  );
+}
+
+/**
+ * The request behind a request ID or jobId given on the command line, or a unique prefix of either (as
+ * copied from `jobhook requests`); JH_ERR_NOT_FOUND when none matches, JH_ERR_INVALID_ARGUMENT listing
+ * the candidates when several do.
+ */
+export async function requireRequest(store: Store, id: string): Promise<RequestRecord> {
   const request = await store.findRequest(id);
-  if (!request) throw new JobhookError('JH_ERR_NOT_FOUND', `no request with request ID or jobId ${id}`);
-  return request;
+  if (request) return request;
+  if (id.length >= MIN_PREFIX_LENGTH) {
+    const all = await store.listRequests({ limit: PREFIX_SCAN_LIMIT });
+    const matches = all.filter((r) => r.requestId.startsWith(id) || (r.jobId?.startsWith(id) ?? false));
+    if (matches.length === 1) return matches[0]!;
+    if (matches.length > 1) {
+      const shown = matches.slice(0, 5).map((r) => (r.jobId?.startsWith(id) ? `${r.jobId} (jobId)` : r.requestId));
+      const more = matches.length > shown.length ? ` and ${matches.length - shown.length} more` : '';
+      throw new JobhookError(
+        'JH_ERR_INVALID_ARGUMENT',
+        `${id} is ambiguous: ${matches.length} requests start with it (${shown.join(', ')}${more}); give more characters`,
+      );
+    }
+  }
+  const hint = id.length < MIN_PREFIX_LENGTH ? ` (a prefix needs at least ${MIN_PREFIX_LENGTH} characters)` : '';
+  throw new JobhookError(
+    'JH_ERR_NOT_FOUND',
+    `no request with request ID or jobId ${id}${hint}; list them with \`jobhook requests\` (and check --db)`,
+  );
 }
 
 export function mintCommand(config: Config, out: Out): Promise<void> {
