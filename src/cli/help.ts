@@ -70,7 +70,13 @@ const SUBMIT_BODIES = `APIs and a body for each (--body file.json; audio APIs al
   summarize            {"summaryType":"AbstractiveShort","utterances":[{"speakerId":"1","text":"We ship on Friday.",
                         "start":0,"end":2.5}]}
   <api> may also be the camelCase name (speechToText) or the full path (/ai/audio/v1/async/speech-to-text).
-  encoding: Mpeg, Mp4, Wav, Webm, Aac, Avi or Ogg.`;
+  Against the emulator only, a path may carry per-job faults: '/ai/audio/v1/async/speech-to-text?_emulator=fail'
+  (drop, fail, duplicate=3, delay=2s, large…; see \`jobhook emulate --help\`); refused for the real platform.
+  encoding: Mpeg, Mp4, Wav, Webm, Webp, Aac, Avi or Ogg; guessed from the URL's extension (.mp3 .m4a .wav
+  .webm .ogg .opus …); any other extension (.flac) needs --encoding.
+Waiting: progress on stderr says what happens next (the webhook, the next status read); Ctrl-C stops the
+  wait, not the job (exit 130; re-attach with \`jobhook wait <requestId>\`). On a terminal a large result is
+  summarised: --json or --out <file> for all of it.`;
 
 const COMMANDS: Record<string, CommandHelp> = {
   dev: {
@@ -107,6 +113,28 @@ const COMMANDS: Record<string, CommandHelp> = {
       'jobhook submit speech-to-text --content-uri https://example.com/call.mp3 --wait',
       'jobhook submit summarize --body summarize.json --wait --timeout 2m --json',
       'echo \'{"texts":["hello world"]}\' | jobhook submit punctuate --body -',
+    ],
+  },
+  wait: {
+    summary: 'wait for the result of an earlier request (submitted by any process), then print it',
+    synopsis: 'jobhook wait <requestId|jobId|prefix> [--timeout <d>] [--json | --out <file>]',
+    details:
+      'The result arrives through a running serve/dev (webhook or status read); this only watches the database.\n' +
+      'Exit codes: 0 result, 3 job failed, 4 timeout (the job goes on), 5 expired, 130 Ctrl-C.',
+    flags: ['timeout', 'out', 'json', 'db', 'log-level'],
+    examples: ['jobhook wait 0192f3a1', 'jobhook wait 0192f3a1 --timeout 30m --out result.json'],
+  },
+  enroll: {
+    summary: 'speaker enrollments for speaker-identify: list, create, delete',
+    synopsis: 'jobhook enroll list | create <speakerId> --content-uri <url> [--encoding <e>] | delete <speakerId>',
+    details:
+      'create downloads the audio (at most 64 MiB) and sends it as the API wants it, base64 in the body.\n' +
+      'Same credentials as submit: without RC_* variables, the `jobhook dev` emulator.',
+    flags: ['content-uri', 'encoding', 'json', 'emulator-port', 'env-file', 'log-level'],
+    examples: [
+      'jobhook enroll create alice --content-uri https://example.com/alice.wav',
+      'jobhook enroll list --json',
+      'jobhook enroll delete alice',
     ],
   },
   reconcile: {

@@ -15,6 +15,8 @@ import { describeEnvFile, loadEnvFile } from './env-file.js';
 import { HELP } from './help.js';
 import { reconcileCommand } from './reconcile-command.js';
 import { submitCommand } from './submit.js';
+import { enrollCommand } from './enroll.js';
+import { waitCommand } from './wait.js';
 import { serve } from './serve.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -42,6 +44,10 @@ async function main(argv: string[]): Promise<number> {
       return -1;
     case 'submit':
       return submitCommand(config, args, process.stdout);
+    case 'wait':
+      return waitCommand(config, args, process.stdout);
+    case 'enroll':
+      return enrollCommand(config, args, process.stdout);
     case 'reconcile':
       await reconcileCommand(config, process.stdout);
       return 0;

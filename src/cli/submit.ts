@@ -1,59 +1,56 @@
-import { readFileSync } from 'node:fs';
 import type { Config } from '../config.js';
 import { JobhookError } from '../errors.js';
-import { ASYNC_APIS } from '../ringcentral/apis.js';
+import { ASYNC_APIS, ENCODINGS, encodingForUrl, resolveAsyncApi } from '../ringcentral/apis.js';
 import { clientFor, credentialsFromEnv } from './client.js';
+import { readJsonBody } from './json-body.js';
 import { createLogger, openRuntime } from './runtime.js';
+import { waitAndPrint } from './wait.js';
 
-type Out = NodeJS.WritableStream;
+type Out = NodeJS.WritableStream & { isTTY?: boolean };
 
-const ENCODING_BY_EXTENSION: Record<string, string> = {
-  mp3: 'Mpeg',
-  mpeg: 'Mpeg',
-  mpga: 'Mpeg',
-  mp4: 'Mp4',
-  m4a: 'Mp4',
-  wav: 'Wav',
-  webm: 'Webm',
-  aac: 'Aac',
-  avi: 'Avi',
-  ogg: 'Ogg',
-  oga: 'Ogg',
-};
-
-/** `speech-to-text`, `speechToText` or the full path → the API path. */
-export function resolveApi(name: string): string {
-  const paths = Object.values(ASYNC_APIS) as string[];
-  if (paths.includes(name)) return name;
-  const byName = (ASYNC_APIS as Record<string, string>)[name];
-  if (byName) return byName;
-  const bySegment = paths.find((p) => p.endsWith(`/${name}`));
-  if (bySegment) return bySegment;
+/**
+ * `--encoding`, checked against the API's list, or the encoding the media URL's extension names. An
+ * extension the API does not take (`.flac`) or none at all is an error asking for `--encoding`: guessing
+ * `Mpeg` used to send FLAC as MP3.
+ */
+export function encodingFor(config: Pick<Config, 'encoding'>, mediaUrl: string): string {
+  if (config.encoding !== null) {
+    const match = ENCODINGS.find((e) => e.toLowerCase() === config.encoding!.toLowerCase());
+    if (!match) {
+      throw new JobhookError(
+        'JH_ERR_INVALID_ARGUMENT',
+        `--encoding ${config.encoding} is not one the API accepts; use one of ${ENCODINGS.join(', ')}`,
+      );
+    }
+    return match;
+  }
+  const guessed = encodingForUrl(mediaUrl);
+  if (guessed) return guessed;
+  const file = new URL(mediaUrl).pathname.split('/').at(-1) ?? '';
+  const extension = file.includes('.') ? `.${file.split('.').at(-1)}` : 'no extension';
   throw new JobhookError(
     'JH_ERR_INVALID_ARGUMENT',
-    `unknown API "${name}"; one of ${paths.map((p) => p.split('/').at(-1)).join(', ')}`,
+    `cannot tell the audio encoding of ${mediaUrl} (${extension}); pass --encoding ${ENCODINGS.join('|')} (the API accepts no other format)`,
   );
 }
 
+/** A server on this machine: `jobhook dev`/`emulate` (the real platform never is). */
+function isLoopbackServer(server: string): boolean {
+  const host = new URL(server).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 function bodyFor(config: Config, apiPath: string): unknown {
-  if (config.bodyFile !== null) {
-    const text = readFileSync(config.bodyFile === '-' ? 0 : config.bodyFile, 'utf8');
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (error) {
-      throw new JobhookError('JH_ERR_INVALID_ARGUMENT', `--body is not JSON: ${(error as Error).message}`);
-    }
-  }
+  if (config.bodyFile !== null) return readJsonBody(config.bodyFile);
   if (config.contentUri === null || apiPath.startsWith('/ai/text/')) {
     throw new JobhookError(
       'JH_ERR_INVALID_ARGUMENT',
       'give the job body with --body file.json (or - for stdin), or --content-uri for an audio API',
     );
   }
-  const extension = new URL(config.contentUri).pathname.split('.').at(-1)?.toLowerCase() ?? '';
   const body: Record<string, unknown> = {
     contentUri: config.contentUri,
-    encoding: ENCODING_BY_EXTENSION[extension] ?? 'Mpeg',
+    encoding: encodingFor(config, config.contentUri),
     languageCode: 'en-US',
   };
   if (apiPath === ASYNC_APIS.speechToText) body.enableSpeakerDiarization = true;
@@ -73,24 +70,27 @@ export async function submitCommand(
       'JH_ERR_INVALID_ARGUMENT',
       'usage: jobhook submit <api> [--content-uri URL | --body file.json|-] [--wait]',
     );
-  const apiPath = resolveApi(args[0]);
+  const { path: apiPath, emulatorFaults } = resolveAsyncApi(args[0]);
   const body = bodyFor(config, apiPath);
   const { credentials, local } = credentialsFromEnv(config);
+  if (emulatorFaults !== null && !local && !isLoopbackServer(credentials.server)) {
+    // The platform documents no such parameter: faults are the emulator's, and never sent to it.
+    throw new JobhookError(
+      'JH_ERR_INVALID_ARGUMENT',
+      `?_emulator= injects faults into the local emulator only, and ${credentials.server} is the configured platform; drop the query`,
+    );
+  }
   if (local)
     err.write(
       `jobhook: no RC_* credentials; using the local emulator at ${credentials.server} (start it with \`jobhook dev\`)\n`,
     );
-  const runtime = await openRuntime(config);
+  const logger = createLogger(config);
+  const runtime = await openRuntime(config, logger);
   // At the default level the client's info lines would interleave with the progress line on stderr;
   // an explicit --log-level (debug, warn…) turns the logger on.
-  const jobhook = await clientFor(
-    runtime,
-    config,
-    credentials,
-    config.logLevel === 'info' ? undefined : createLogger(config),
-  );
+  const jobhook = await clientFor(runtime, config, credentials, config.logLevel === 'info' ? undefined : logger);
   try {
-    const job = await jobhook.submit(apiPath, body);
+    const job = await jobhook.submit(args[0], body);
     // A 2xx without a readable jobId is still an accepted job: a webhook settles it (see the request's note).
     const summary = `request ${job.requestId}\njobId   ${job.jobId ?? '(none in the answer; a webhook still settles it)'}\n`;
     if (!config.wait) {
@@ -100,24 +100,7 @@ export async function submitCommand(
       return 0;
     }
     if (!config.json) out.write(summary);
-    const started = Date.now();
-    const progress = setInterval(() => {
-      void job.record().then((r) => {
-        err.write(
-          `\rwaiting ${Math.round((Date.now() - started) / 1000)}s: ${r.state}, ${r.deliveryCount} deliveries   `,
-        );
-      });
-    }, 1000);
-    try {
-      const result = await job.result({ timeoutMs: config.timeoutMs });
-      err.write(`\rdone in ${((Date.now() - started) / 1000).toFixed(1)}s${' '.repeat(30)}\n`);
-      out.write(
-        JSON.stringify(config.json ? { requestId: job.requestId, jobId: job.jobId, result } : result, null, 2) + '\n',
-      );
-      return 0;
-    } finally {
-      clearInterval(progress);
-    }
+    return await waitAndPrint(config, job, out, err);
   } finally {
     await jobhook.close();
     await runtime.store.close();
