@@ -28,7 +28,7 @@
       case 'minted':
         return e.origin === 'accepted' ? 'taken at an --accept path (unverified)' : 'callback URL minted';
       case 'submitted':
-        return `${SUBMISSION[e.submitState] ?? e.submitState}${e.jobId ? ` · jobId ${e.jobId}` : ''}${e.error ? ` — ${e.error}` : ''}`;
+        return `${SUBMISSION[e.submitState] ?? e.submitState}${e.jobId && e.submitState === 'accepted' ? ` · jobId ${e.jobId}` : ''}${e.error ? ` — ${e.error}` : ''}`;
       case 'delivery': {
         const what = e.source === 'status-poll' ? 'status read (reconciliation)' : 'webhook received';
         const repeats = e.count > 1 ? ` · ×${e.count}, last ${time(e.lastAt)}` : '';
