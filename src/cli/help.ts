@@ -208,7 +208,9 @@ ${COMMAND_NAMES.map((name) => `  ${name.padEnd(15)}${COMMANDS[name]!.summary}`).
 
 Common options: --db <file> (default ./jobhook.db), --json, --log-level <level>, -h/--help, --version.
 Credentials (submit, reconcile, serve): RC_SERVER_URL, RC_APP_CLIENT_ID, RC_APP_CLIENT_SECRET, RC_USER_JWT
-from the environment or a .env file; without them, the local emulator of \`jobhook dev\` is used.
+(aliases RC_CLIENT_ID, RC_CLIENT_SECRET, RC_JWT; the first name wins) from the environment or the nearest
+.env up to the project root (--env-file); all four or none. With none, only a local emulator (RC_SERVER_URL
+unset or on 127.0.0.1) is used, with made-up credentials.
 Exit codes: 0 ok, 1 not found, 2 usage, 3 job failed, 4 timeout, 5 expired, 6 unreachable, 7 database
 (docs/errors.md).
 
