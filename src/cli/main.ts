@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { envFileFrom, parseInvocation } from '../config.js';
-import { isJobhookError } from '../errors.js';
+import { didYouMean, envFileFrom, parseInvocation } from '../config.js';
+import { JobhookError } from '../errors.js';
 import {
   exportCommand,
   mintCommand,
+  requireDatabase,
   requestsCommand,
   retryCommand,
   rotateSecretCommand,
@@ -12,12 +13,27 @@ import {
 } from './commands.js';
 import { emulate } from './emulate.js';
 import { describeEnvFile, loadEnvFile } from './env-file.js';
-import { HELP } from './help.js';
+import { describeFailure, type FailureContext } from './failure.js';
+import { COMMAND_NAMES, commandHelp, HELP } from './help.js';
 import { reconcileCommand } from './reconcile-command.js';
 import { submitCommand } from './submit.js';
 import { enrollCommand } from './enroll.js';
 import { waitCommand } from './wait.js';
 import { serve } from './serve.js';
+
+/** Commands that only read an existing database: run elsewhere, they must not create an empty one. */
+const READ_COMMANDS = new Set(['requests', 'show', 'export', 'retry', 'reconcile', 'wait']);
+
+/** What the error report needs to name the flag or the fix; filled in once the arguments are parsed. */
+const failureContext: FailureContext = { command: null, config: null };
+
+function unknownCommand(name: string): JobhookError {
+  const guess = didYouMean(name, [...COMMAND_NAMES, 'help']);
+  return new JobhookError(
+    'JH_ERR_INVALID_ARGUMENT',
+    `unknown command "${name}"; ${guess ? `did you mean \`jobhook ${guess}\`? ` : ''}see jobhook --help`,
+  );
+}
 
 async function main(argv: string[]): Promise<number> {
   // RC_* credentials may live in a .env file, here or up to the project root, as RingCentral's samples keep
@@ -26,15 +42,25 @@ async function main(argv: string[]): Promise<number> {
   if (loaded) process.stderr.write(describeEnvFile(loaded));
   const invocation = parseInvocation(argv);
   const { config, args } = invocation;
+  Object.assign(failureContext, { command: invocation.command, config });
   if (invocation.version) {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     process.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
+  // `jobhook <command> --help` and `jobhook help <command>`: that command's help; bare `--help`: the overview.
+  const helpFor = invocation.command === 'help' ? args[0] : invocation.help ? invocation.command : null;
+  if (helpFor) {
+    const text = commandHelp(helpFor);
+    if (!text) throw unknownCommand(helpFor);
+    process.stdout.write(text);
     return 0;
   }
   if (invocation.help || invocation.command === null || invocation.command === 'help') {
     process.stdout.write(HELP);
     return invocation.command === null && !invocation.help ? 2 : 0;
   }
+  if (READ_COMMANDS.has(invocation.command)) requireDatabase(config);
   switch (invocation.command) {
     case 'serve':
       await serve(config);
@@ -73,26 +99,24 @@ async function main(argv: string[]): Promise<number> {
       await rotateSecretCommand(config, process.stdout);
       return 0;
     default:
-      process.stderr.write(`jobhook: unknown command "${invocation.command}"; see jobhook --help\n`);
-      return 2;
+      throw unknownCommand(invocation.command);
   }
 }
+
+// `jobhook export <id> | head`: the reader closing the pipe early is not a failure, and needs no trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
 
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exitCode = code;
   },
   (error: unknown) => {
-    if (isJobhookError(error)) {
-      // A message that already names its cause (e.g. `cannot reach … : connect ECONNREFUSED …`) is not repeated.
-      const cause =
-        error.cause instanceof Error && !error.message.includes(error.cause.message) ? ` (${error.cause.message})` : '';
-      process.stderr.write(`jobhook: ${error.message}${cause} [${error.code}]\n`);
-      process.exitCode = error.code === 'JH_ERR_NOT_FOUND' ? 1 : 2;
-    } else {
-      process.stderr.write(`jobhook: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
-      process.exitCode = 70;
-    }
+    const { line, exitCode } = describeFailure(error, failureContext);
+    process.stderr.write(line);
+    process.exitCode = exitCode;
     // A server that failed halfway through starting may hold listeners open: do not linger.
     process.exit();
   },
