@@ -196,7 +196,7 @@ export class HandlerRunner {
       const last = attempt >= this.#opts.maxAttempts;
       const retryAtMs = last ? null : Date.now() + this.#opts.backoffMs * 2 ** (attempt - 1);
       await store
-        .completeHandlerRun(handler.name, requestId, { ok: false, error: (error as Error).message, retryAtMs })
+        .completeHandlerRun(handler.name, requestId, { ok: false, error: describeFailure(error), retryAtMs })
         .catch((err: unknown) => logger?.error({ err, handler: handler.name, requestId }, 'handler run not recorded'));
       logger?.warn({ err: error, handler: handler.name, requestId, attempt, dead: last }, 'result handler failed');
     }
@@ -271,4 +271,14 @@ function handlerInput(
       return parsed().response;
     },
   };
+}
+
+/**
+ * The stored reason of a failed run. fetch's own message is only "fetch failed"; the reason a forward target
+ * was unreachable (ECONNREFUSED, a timeout…) is in its cause, so the cause is kept too.
+ */
+function describeFailure(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : null;
+  return cause && !message.includes(cause) ? `${message}: ${cause}` : message;
 }

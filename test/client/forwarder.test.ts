@@ -63,6 +63,25 @@ describe('--forward-to', () => {
   });
 });
 
+describe('a forward target that is down', () => {
+  it('records why in the run (the cause, not only "fetch failed")', async () => {
+    loop = await startLoop(tempDbPath(), {}, { handlers: { backoffMs: 60_000, pollMs: 20 } });
+    sink = await startWebhookSink();
+    const down = createServer();
+    const { port } = await listenOn(down, 0, '127.0.0.1');
+    await new Promise<void>((resolve) => down.close(() => resolve()));
+    const handler = createForwardHandler({ url: `http://127.0.0.1:${port}/in`, secret: generateForwardSecret() });
+    await loop.jobhook.on('*', handler, { name: 'forward' });
+    const job = await loop.jobhook.punctuate({ texts: ['nobody listens'] });
+    await job.result();
+    const [run] = await waitFor(async () => {
+      const list = await loop.harness.store.listHandlerRuns(job.requestId);
+      return list[0]?.lastError && list;
+    });
+    expect(run!.lastError).toMatch(/ECONNREFUSED/);
+  });
+});
+
 /** A forward target that records the exact bytes it gets; requests for which `hang` says so are never answered. */
 async function startTarget(hang: (index: number) => boolean) {
   const received: { atMs: number; headers: IncomingHttpHeaders; body: Buffer }[] = [];
