@@ -6,6 +6,7 @@ import { createLocalApi } from '../inspector/local-api.js';
 import { createEnvelopeIndexer } from '../receiver/envelope-indexer.js';
 import { createReceiver } from '../receiver/receiver.js';
 import { clientFor, devCredentials, resolveCredentials, type CredentialSource } from './client.js';
+import { advertiseServer } from './advertised-server.js';
 import { openTunnel } from './tunnel.js';
 import { createLogger, minterFor, openRuntime, publicBaseUrl } from './runtime.js';
 
@@ -56,6 +57,8 @@ export async function serve(
   const publicAddress = await receiver.listen(config.port, config.host);
   const tunnel = config.tunnel ? await openTunnel(config.tunnel, publicAddress.port) : null;
   const publicUrl = tunnel?.url ?? publicBaseUrl(config, publicAddress.port);
+  // `jobhook mint`/`submit` in another terminal read this to mint URLs this server accepts.
+  await advertiseServer(store, { publicUrl, pathPrefix: config.pathPrefix });
   const localApi = createLocalApi({
     store,
     mint: minterFor(runtime, config, publicUrl),

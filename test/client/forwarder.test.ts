@@ -76,7 +76,7 @@ describe('a forward target that is down', () => {
     await job.result();
     const [run] = await waitFor(async () => {
       const list = await loop.harness.store.listHandlerRuns(job.requestId);
-      return list[0]?.lastError && list;
+      return list[0]?.lastError ? list : null;
     });
     expect(run!.lastError).toMatch(/ECONNREFUSED/);
   });
