@@ -63,20 +63,25 @@ describe('jobhook CLI', () => {
 
   it('explains bad input with a code and a non-zero exit', () => {
     const dbPath = tempDbPath();
+    expect(runCli(['mint', '--db', dbPath]).status).toBe(0);
     const unknown = runCli(['show', 'no-such-id', '--db', dbPath]);
     expect(unknown.status).toBe(1);
-    expect(unknown.stderr).toMatch(/no request with request ID or jobId no-such-id \[JH_ERR_NOT_FOUND\]/);
+    expect(unknown.stderr).toMatch(/no request with request ID or jobId no-such-id; .* \[JH_ERR_NOT_FOUND\]/);
     const badFlag = runCli(['serve', '--port', 'eighty']);
     expect(badFlag.status).toBe(2);
     expect(badFlag.stderr).toMatch(/--port: "eighty" is not valid/);
     const unknownFlag = runCli(['mint', '--frobnicate']);
     expect(unknownFlag.status).toBe(2);
-    expect(unknownFlag.stderr).toMatch(/JH_ERR_INVALID_CONFIG/);
+    expect(unknownFlag.stderr).toBe(
+      'jobhook: unknown option --frobnicate; see jobhook <command> --help [JH_ERR_INVALID_CONFIG]\n',
+    );
     expect(runCli(['requests', '--db', dbPath, '--state', 'done']).stderr).toMatch(/--state must be one of/);
     expect(runCli(['nope']).status).toBe(2);
     const help = runCli(['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/Usage: jobhook <command>/);
+    // A command's own help, not the overview.
+    expect(runCli(['mint', '--help']).stdout).toMatch(/^Usage: jobhook mint/);
   });
 
   it('rotate-secret keeps URLs minted before it verifiable', async () => {
