@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { isJobhookError, type JobhookError } from '../errors.js';
+import { isJobhookError, type JobhookError, type JobhookErrorCode } from '../errors.js';
 import { resolveCredentials } from './client.js';
 import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.js';
 
@@ -11,6 +11,22 @@ export interface FailureContext {
 
 /** Commands that talk to the platform (or to the `jobhook dev` emulator standing in for it). */
 const PLATFORM_COMMANDS = new Set(['submit', 'reconcile', 'wait', 'enroll']);
+
+/**
+ * The fix for a message that does not say one itself (library messages say what happened; the CLI adds what
+ * to do next, as docs/errors.md's last column does).
+ */
+const FIXES: Partial<Record<JobhookErrorCode, string>> = {
+  JH_ERR_JOB_FAILED: "the platform's answer is in `jobhook show <requestId>`",
+  JH_ERR_JOB_EXPIRED: 'submit again if the result is still needed',
+  JH_ERR_TIMEOUT: 'the job goes on: wait again, or let reconciliation settle it',
+  JH_ERR_API_REJECTED: 'fix the request (`jobhook submit --help` shows a body for each API)',
+  JH_ERR_SUBMIT_FAILED: 'submit again when the API is back',
+  JH_ERR_PLATFORM_UNREACHABLE: 'check RC_SERVER_URL and the network',
+  JH_ERR_STORE_UNAVAILABLE: 'free the disk or the lock, or check --db',
+  JH_ERR_STORE_CLOSED: 'a shutdown is in progress; run the command again',
+  JH_ERR_MIGRATION_FAILED: 'the database is left as it was; see the cause',
+};
 
 /**
  * The one stderr line and the exit code for a failed command: `jobhook: <what is wrong>; <the fix> [code]`.
@@ -32,7 +48,8 @@ function withCause(error: JobhookError): string {
     !usage && error.cause instanceof Error && !error.message.includes(error.cause.message)
       ? ` (${error.cause.message})`
       : '';
-  return `${error.message}${cause}`;
+  const fix = error.message.includes('; ') ? undefined : FIXES[error.code];
+  return `${error.message}${cause}${fix ? `; ${fix}` : ''}`;
 }
 
 /** A listener's port is taken: name the flag that chose it, so the fix is one flag away. */

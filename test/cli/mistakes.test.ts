@@ -147,6 +147,39 @@ describe('common CLI mistakes: one line with the fix, the documented exit code',
   });
 });
 
+describe('waiting on a job', () => {
+  it('submit --wait exits 3 when the job fails and 4 when --timeout passes first', async () => {
+    const dbPath = tempDbPath();
+    const dev = await startServer(
+      ['--db', dbPath, '--emulator-port', '0', '--latency', '1500ms', '--fail-rate', '1', '--log-level', 'silent'],
+      'dev',
+    );
+    try {
+      const emulatorPort = /emulator\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(dev.banner)![1]!;
+      const submit = (...extra: string[]): ReturnType<typeof runIn> =>
+        runIn(tempDir(), [
+          'submit',
+          'speech-to-text',
+          '--content-uri',
+          'https://example.com/call.mp3',
+          '--wait',
+          '--db',
+          dbPath,
+          '--emulator-port',
+          emulatorPort,
+          '--public-url',
+          `http://127.0.0.1:${dev.receiverPort}`,
+          ...extra,
+        ]);
+      expectOneLineError(submit('--timeout', '200ms'), 4, /\[JH_ERR_TIMEOUT\]$/);
+      expectOneLineError(submit(), 3, /failed.*\[JH_ERR_JOB_FAILED\]$/);
+    } finally {
+      dev.child.kill('SIGTERM');
+      await dev.exited;
+    }
+  });
+});
+
 describe('help', () => {
   it('each command has its own help with its flags and an example; the overview stays short', () => {
     const overview = runCli(['--help']);
