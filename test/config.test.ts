@@ -182,3 +182,46 @@ describe('--accept and --env-file (issue #10)', () => {
     );
   });
 });
+
+describe('argument mistakes', () => {
+  const messageOf = (argv: string[]): string => {
+    try {
+      parseInvocation(argv, {});
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'JH_ERR_INVALID_CONFIG' });
+      return (error as Error).message;
+    }
+    throw new Error(`${argv.join(' ')} was accepted`);
+  };
+
+  it('say the fix in one line: the nearest flag, the missing value, a switch given a value, an http(s) media URL', () => {
+    expect(messageOf(['submit', '--content-url', 'x'])).toBe(
+      'unknown option --content-url; did you mean --content-uri?',
+    );
+    expect(messageOf(['submit', '--boyd', 'x.json'])).toBe('unknown option --boyd; did you mean --body?');
+    expect(messageOf(['serve', '--local-prot', '1'])).toBe('unknown option --local-prot; did you mean --local-port?');
+    expect(messageOf(['mint', '--frobnicate'])).toBe('unknown option --frobnicate; see jobhook <command> --help');
+    expect(messageOf(['submit', 'punctuate', '--body'])).toMatch(/^--body needs a value; write --body <value>/);
+    expect(messageOf(['submit', 'punctuate', '--body', '--wait'])).toMatch(/^--body needs a value;/);
+    expect(messageOf(['submit', '--wait=1'])).toBe('--wait takes no value; write --wait alone');
+    expect(messageOf(['submit', '--content-uri', 'call.mp3'])).toMatch(
+      /^--content-uri: "call.mp3" is not valid; expected an http\(s\) URL/,
+    );
+    for (const argv of [['--content-url'], ['--content-uri'], ['--wait=1'], ['--frobnicate']]) {
+      expect(messageOf(['submit', ...argv])).not.toContain('\n');
+    }
+    expect(parseInvocation(['submit', '--content-uri', 'https://example.com/a.mp3'], {}).config.contentUri).toBe(
+      'https://example.com/a.mp3',
+    );
+  });
+
+  it('suggest only what is close', async () => {
+    const { didYouMean } = await import('../src/config.js');
+    const commands = ['dev', 'serve', 'submit', 'requests', 'show', 'export', 'retry'];
+    expect(didYouMean('sumbit', commands)).toBe('submit');
+    expect(didYouMean('reqeusts', commands)).toBe('requests');
+    expect(didYouMean('expo', commands)).toBe('export');
+    expect(didYouMean('deploy', commands)).toBeUndefined();
+    expect(didYouMean('x', commands)).toBeUndefined();
+  });
+});
