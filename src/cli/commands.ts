@@ -7,12 +7,12 @@ import { generateSecret } from '../callback/callback-url.js';
 import { parseEnvelope } from '../ringcentral/envelope.js';
 import { readOutcome } from '../store/outcome.js';
 import type { Store } from '../store/store.js';
-import type { RequestRecord, RequestState } from '../types.js';
+import { DISPLAY_STATES, isDisplayState, type DisplayState } from '../store/display-state.js';
+import type { RequestRecord } from '../types.js';
 import { formatRequestDetail, formatRequestTable } from './format.js';
 import { minterFor, openRuntime, type Runtime } from './runtime.js';
 
 type Out = NodeJS.WritableStream;
-const STATES: readonly RequestState[] = ['pending', 'succeeded', 'failed', 'expired'];
 
 async function withRuntime<T>(config: Config, fn: (runtime: Runtime) => Promise<T>): Promise<T> {
   const runtime = await openRuntime(config);
@@ -73,6 +73,13 @@ export async function requireRequest(store: Store, id: string): Promise<RequestR
   );
 }
 
+function missingId(command: string, rest: string): JobhookError {
+  return new JobhookError(
+    'JH_ERR_INVALID_ARGUMENT',
+    `${command} needs a request ID or jobId (or a unique prefix); usage: jobhook ${command} <id> ${rest}`.trimEnd(),
+  );
+}
+
 export function mintCommand(config: Config, out: Out): Promise<void> {
   return withRuntime(config, async (runtime) => {
     const minted = await minterFor(runtime, config)({ api: config.api ?? undefined });
@@ -82,12 +89,15 @@ export function mintCommand(config: Config, out: Out): Promise<void> {
 }
 
 export function requestsCommand(config: Config, out: Out): Promise<void> {
-  if (config.state !== null && !STATES.includes(config.state as RequestState)) {
-    throw new JobhookError('JH_ERR_INVALID_ARGUMENT', `--state must be one of ${STATES.join(', ')}`);
+  if (config.state !== null && !isDisplayState(config.state)) {
+    throw new JobhookError(
+      'JH_ERR_INVALID_ARGUMENT',
+      `--state ${config.state} is not a state; use one of ${DISPLAY_STATES.join(', ')}`,
+    );
   }
   return withRuntime(config, async ({ store }) => {
     const requests = await store.listRequests({
-      state: (config.state as RequestState | null) ?? undefined,
+      state: (config.state as DisplayState | null) ?? undefined,
       api: config.api ?? undefined,
       limit: config.limit,
     });
@@ -98,7 +108,7 @@ export function requestsCommand(config: Config, out: Out): Promise<void> {
 
 export function showCommand(config: Config, args: string[], out: Out): Promise<void> {
   const id = args[0];
-  if (!id) throw new JobhookError('JH_ERR_INVALID_ARGUMENT', 'usage: jobhook show <requestId|jobId>');
+  if (!id) throw missingId('show', '[--json]');
   return withRuntime(config, async ({ store }) => {
     const request = await requireRequest(store, id);
     const view = { request, deliveries: (await store.listDeliveries(request.requestId)).map(toDeliveryView) };
@@ -118,7 +128,7 @@ export function rotateSecretCommand(config: Config, out: Out): Promise<void> {
 
 export function retryCommand(config: Config, args: string[], out: Out): Promise<void> {
   const id = args[0];
-  if (!id) throw new JobhookError('JH_ERR_INVALID_ARGUMENT', 'usage: jobhook retry <requestId|jobId>');
+  if (!id) throw missingId('retry', '');
   return withRuntime(config, async ({ store }) => {
     const request = await requireRequest(store, id);
     const count = await store.retryHandlerRuns(request.requestId);
@@ -130,13 +140,12 @@ export function retryCommand(config: Config, args: string[], out: Out): Promise<
 
 export function exportCommand(config: Config, args: string[], out: Out): Promise<void> {
   const id = args[0];
-  if (!id)
+  if (!id) throw missingId('export', '[--format json|txt|srt|vtt]');
+  if (!EXPORT_FORMATS.includes(config.format as ExportFormat)) {
     throw new JobhookError(
       'JH_ERR_INVALID_ARGUMENT',
-      'usage: jobhook export <requestId|jobId> --format json|txt|srt|vtt',
+      `--format ${config.format} is not a format; use one of ${EXPORT_FORMATS.join(', ')}`,
     );
-  if (!EXPORT_FORMATS.includes(config.format as ExportFormat)) {
-    throw new JobhookError('JH_ERR_INVALID_ARGUMENT', `--format must be one of ${EXPORT_FORMATS.join(', ')}`);
   }
   return withRuntime(config, async ({ store }) => {
     const request = await requireRequest(store, id);

@@ -75,7 +75,9 @@ describe('jobhook CLI', () => {
     expect(unknownFlag.stderr).toBe(
       'jobhook: unknown option --frobnicate; see jobhook <command> --help [JH_ERR_INVALID_CONFIG]\n',
     );
-    expect(runCli(['requests', '--db', dbPath, '--state', 'done']).stderr).toMatch(/--state must be one of/);
+    expect(runCli(['requests', '--db', dbPath, '--state', 'done']).stderr).toMatch(
+      /--state done is not a state; use one of pending, succeeded, failed, expired, rejected, unknown/,
+    );
     expect(runCli(['nope']).status).toBe(2);
     const help = runCli(['--help']);
     expect(help.status).toBe(0);

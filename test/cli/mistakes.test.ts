@@ -273,6 +273,13 @@ describe('ids on the command line', () => {
       /no request with request ID or jobId zzzzzzzz;/,
     );
     expectOneLineError(runCli(['show', 'job', '--db', dbPath]), 1, /a prefix needs at least 6 characters/);
+    expectOneLineError(runCli(['show', '--db', dbPath]), 2, /^jobhook: show needs a request ID or jobId .*; usage: /);
+    expectOneLineError(
+      runCli(['export', first, '--format', 'pdf', '--db', dbPath]),
+      2,
+      /--format pdf is not a format; use/,
+    );
+    expectOneLineError(runCli(['requests', '--state', 'done', '--db', dbPath]), 2, /--state done is not a state; use/);
   });
 
   it('export into a pipe closed early (| head -c 10) exits 0 without a trace', async () => {
