@@ -203,7 +203,7 @@ export const HELP = `jobhook: awaitable jobs for webhook-delivered APIs (RingCen
 Usage: jobhook <command> [options]
 
 Commands:
-${COMMAND_NAMES.map((name) => `  ${name.padEnd(15)}${COMMANDS[name]!.summary}`).join('\n')}
+${COMMAND_NAMES.map((name) => `  ${name.padEnd(16)}${COMMANDS[name]!.summary}`).join('\n')}
   help <command>  that command's options and examples (same as jobhook <command> --help)
 
 Common options: --db <file> (default ./jobhook.db), --json, --log-level <level>, -h/--help, --version.
