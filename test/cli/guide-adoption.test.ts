@@ -355,7 +355,7 @@ describe("the developer guide's program, .env and webhook server, unchanged (iss
 
       // Discovery stops at the project root: a .env above `work/` (which has a package.json) is not read.
       writeFileSync(join(dir, '.env'), `RC_SERVER_URL=${recorder.url}\n`);
-      const above = await run([CLI, 'requests', '--db', join(dir, 'jobhook.db')], work, cleanEnv());
+      const above = await run([CLI, 'mint', '--db', join(dir, 'jobhook.db')], work, cleanEnv());
       expect(above.status).toBe(0);
       expect(above.stderr).not.toMatch(/using credentials/);
     } finally {

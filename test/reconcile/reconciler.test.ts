@@ -226,12 +226,12 @@ describe('jobhook reconcile (CLI) against a platform with large results', () => 
     });
     expect(result.stderr).toMatch(
       new RegExp(
-        `^jobhook: cannot reach the RingCentral platform at http://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED 127\\.0\\.0\\.1:${port} \\[JH_ERR_PLATFORM_UNREACHABLE\\]$`,
+        `^jobhook: cannot reach the RingCentral platform at http://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED 127\\.0\\.0\\.1:${port}; check RC_SERVER_URL and the network \\[JH_ERR_PLATFORM_UNREACHABLE\\]$`,
         'm',
       ),
     );
     expect(result.stderr).not.toMatch(/\n\s+at /);
-    expect(result.status).toBe(2);
+    expect(result.status).toBe(6); // platform unreachable (src/cli/exit-codes.ts)
   });
 });
 
