@@ -4,7 +4,7 @@
 // and for a bare node:http server that reads and discards every body (the same-run baseline: what the
 // machine, the loopback and this sender cost by themselves). Also prints jobhook's peak RSS (VmHWM) against
 // the bytes in flight. Issue #9's target: small acks p99 ≤ 100 ms, RSS under 2x the bodies in flight.
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -60,6 +60,31 @@ function largeEnvelope(bytes) {
   return Buffer.from(`{"jobId":"bench-large","status":"Success","response":{"words":[${words.join(',')}]}}`);
 }
 
+// The large bodies are sent from a child process, so the probe's own event loop (which times the small
+// acknowledgements) is not the one busy pushing 560 MiB into sockets.
+if (process.argv[2] === '--send-large') {
+  const urls = process.argv.slice(3);
+  const body = largeEnvelope(largeBytes);
+  process.send('ready');
+  await new Promise((resolve) => process.once('message', resolve));
+  const statuses = (await Promise.all(urls.map((url) => timed(url, 'POST', body)))).map((r) => r.status);
+  process.send(statuses);
+  process.exit(0);
+}
+
+function sendLarge(urls) {
+  const child = fork(fileURLToPath(import.meta.url), ['--send-large', ...urls]);
+  const ready = new Promise((resolve) => child.once('message', resolve));
+  return {
+    ready,
+    run: () =>
+      new Promise((resolve) => {
+        child.once('message', resolve);
+        child.send('go');
+      }),
+  };
+}
+
 const pct = (values, p) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -90,10 +115,11 @@ async function probe(smallUrl, healthUrl, during) {
 
 async function run(name, target, urls) {
   const idle = await probe(urls.small, urls.health, () => new Promise((resolve) => setTimeout(resolve, 2000)));
-  const body = largeEnvelope(largeBytes);
+  const sender = sendLarge(urls.large);
+  await sender.ready;
   let statuses = [];
   const busy = await probe(urls.small, urls.health, async () => {
-    statuses = (await Promise.all(urls.large.map((url) => timed(url, 'POST', body)))).map((r) => r.status);
+    statuses = await sender.run();
   });
   const peak = target.pid
     ? Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${target.pid}/status`, 'utf8'))[1]) * 1024
