@@ -176,3 +176,43 @@ describe('--forward-to under a slow target, with bytes that are not UTF-8', () =
     }
   });
 });
+
+describe('a forward target that answers a huge body', () => {
+  it('is judged by its status without reading the body into memory', async () => {
+    loop = await startLoop(tempDbPath(), {}, { handlers: { backoffMs: 20, pollMs: 20 } });
+    sink = await startWebhookSink();
+    let sentBytes = 0;
+    let aborted = false;
+    // Answers 200, then streams up to 400 MiB unless the client goes away first.
+    const target = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        const chunk = Buffer.alloc(1024 * 1024, 0x61);
+        const pump = (): void => {
+          while (sentBytes < 400 * 1024 * 1024) {
+            sentBytes += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+          res.end();
+        };
+        res.on('close', () => (aborted = !res.writableFinished));
+        pump();
+      });
+    });
+    const { port } = await listenOn(target, 0, '127.0.0.1');
+    try {
+      const handler = createForwardHandler({ url: `http://127.0.0.1:${port}/in`, secret: generateForwardSecret() });
+      await loop.jobhook.on('*', handler, { name: 'forward' });
+      const job = await loop.jobhook.punctuate({ texts: ['answer me a lot'] });
+      await job.result();
+      await waitFor(async () => (await loop.harness.store.listHandlerRuns(job.requestId))[0]?.state === 'succeeded');
+      await waitFor(() => aborted);
+      // Before the fix the whole 400 MiB answer was read; now the connection is dropped early.
+      expect(sentBytes).toBeLessThan(100 * 1024 * 1024);
+    } finally {
+      target.closeAllConnections();
+      await new Promise<void>((resolve) => target.close(() => resolve()));
+    }
+  });
+});
