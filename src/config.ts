@@ -64,6 +64,11 @@ export interface Config {
   readonly envFile: string | null;
   /** `jobhook emulate`: the settings given on the command line (defaults fill the rest). */
   readonly emulator: Readonly<Partial<EmulatorOptions>>;
+  /**
+   * Options given by flag or environment variable rather than defaulted: `mint`/`submit` take the URL a
+   * running server recorded unless the user named one.
+   */
+  readonly explicit: ReadonlySet<string>;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -167,12 +172,20 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
     throw argumentError(error);
   }
   const values = parsed.values as Partial<Record<OptionName, string | boolean | string[]>>;
+  const explicit = new Set<string>();
   const pick = (name: OptionName): string | undefined => {
     const flag = values[name];
-    if (typeof flag === 'string') return flag;
+    if (typeof flag === 'string') {
+      explicit.add(name);
+      return flag;
+    }
     const spec = OPTIONS[name];
     const fromEnv = spec.env ? env[spec.env] : undefined;
-    return fromEnv !== undefined && fromEnv !== '' ? fromEnv : spec.default;
+    if (fromEnv !== undefined && fromEnv !== '') {
+      explicit.add(name);
+      return fromEnv;
+    }
+    return spec.default;
   };
   const [command, ...args] = parsed.positionals;
 
@@ -229,6 +242,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
     ),
     envFile: pick('env-file') ?? null,
     emulator: Object.freeze(parseEmulatorOptions(values, env)),
+    explicit,
   };
   if (config.tunnel !== null && config.publicUrl !== null) {
     throw new JobhookError(

@@ -3,7 +3,7 @@ import { createJobhook, jwtShapeProblem, type Jobhook } from '../client/jobhook.
 import type { Config } from '../config.js';
 import { JobhookError } from '../errors.js';
 import type { PlatformCredentials } from '../ringcentral/platform.js';
-import { publicBaseUrl, type Runtime } from './runtime.js';
+import { publicBaseUrl, type CallbackBase, type Runtime } from './runtime.js';
 
 /** Credentials of the `jobhook dev` emulator: it accepts any client and any well-formed JWT. */
 export function devCredentials(server: string): PlatformCredentials {
@@ -121,12 +121,12 @@ export function clientFor(
   config: Config,
   credentials: PlatformCredentials,
   logger?: Logger,
-  publicUrl?: string,
+  base: Partial<CallbackBase> = {},
 ): Promise<Jobhook> {
   return createJobhook({
     store: runtime.store,
-    publicUrl: publicUrl ?? publicBaseUrl(config),
-    pathPrefix: config.pathPrefix,
+    publicUrl: base.publicUrl ?? publicBaseUrl(config),
+    pathPrefix: base.pathPrefix ?? config.pathPrefix,
     keyring: runtime.keyring,
     ringcentral: credentials,
     logger,

@@ -10,7 +10,7 @@ import type { Store } from '../store/store.js';
 import { DISPLAY_STATES, isDisplayState, type DisplayState } from '../store/display-state.js';
 import type { RequestRecord } from '../types.js';
 import { formatRequestDetail, formatRequestTable } from './format.js';
-import { minterFor, openRuntime, type Runtime } from './runtime.js';
+import { callbackBaseFor, minterFor, openRuntime, type Runtime } from './runtime.js';
 
 type Out = NodeJS.WritableStream;
 
@@ -82,7 +82,8 @@ function missingId(command: string, rest: string): JobhookError {
 
 export function mintCommand(config: Config, out: Out): Promise<void> {
   return withRuntime(config, async (runtime) => {
-    const minted = await minterFor(runtime, config)({ api: config.api ?? undefined });
+    const base = await callbackBaseFor(runtime, config, (line) => process.stderr.write(`jobhook: ${line}\n`));
+    const minted = await minterFor(runtime, config, base.publicUrl, base.pathPrefix)({ api: config.api ?? undefined });
     if (config.json) printJson(out, minted);
     else out.write(`${minted.callbackUrl}\n`);
   });

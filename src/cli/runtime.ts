@@ -2,6 +2,7 @@ import { pino, type Logger } from 'pino';
 import { createKeyring, generateSecret, type Keyring } from '../callback/callback-url.js';
 import { createMinter, type Mint } from '../client/minter.js';
 import type { Config } from '../config.js';
+import { readAdvertisedServer } from './advertised-server.js';
 import { prettyDestination } from './log-format.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
@@ -43,6 +44,41 @@ export function publicBaseUrl(config: Config, listeningPort = config.port): stri
   return `http://${host.includes(':') ? `[${host}]` : host}:${listeningPort}`;
 }
 
-export function minterFor(runtime: Runtime, config: Config, publicUrl = publicBaseUrl(config)): Mint {
-  return createMinter({ store: runtime.store, keyring: runtime.keyring, publicUrl, pathPrefix: config.pathPrefix });
+export function minterFor(
+  runtime: Runtime,
+  config: Config,
+  publicUrl = publicBaseUrl(config),
+  pathPrefix = config.pathPrefix,
+): Mint {
+  return createMinter({ store: runtime.store, keyring: runtime.keyring, publicUrl, pathPrefix });
+}
+
+export interface CallbackBase {
+  publicUrl: string;
+  pathPrefix: string;
+}
+
+/**
+ * Where `mint`/`submit` point callback URLs when they run beside a server: the public URL and prefix the
+ * user named (flag or variable) win; otherwise those the running `serve`/`dev` recorded in the store; only
+ * without either, the defaults — with a warning, since a server elsewhere would refuse those URLs.
+ */
+export async function callbackBaseFor(
+  runtime: Runtime,
+  config: Config,
+  warn: (line: string) => void,
+): Promise<CallbackBase> {
+  const named = ['public-url', 'host', 'port'].some((o) => config.explicit.has(o));
+  const recorded = await readAdvertisedServer(runtime.store);
+  const publicUrl = named || !recorded ? publicBaseUrl(config) : recorded.publicUrl;
+  const pathPrefix = config.explicit.has('path-prefix') || !recorded ? config.pathPrefix : recorded.pathPrefix;
+  if (!named && !recorded) {
+    warn(
+      `no jobhook serve has recorded its public URL in ${config.dbPath}; minting for ${publicUrl}${pathPrefix} ` +
+        '(start serve with this --db first, or pass --public-url)',
+    );
+  } else if (!named && recorded?.stale) {
+    warn(`the jobhook serve that recorded ${recorded.publicUrl} (pid ${recorded.pid}) is not running; minting for it`);
+  }
+  return { publicUrl, pathPrefix };
 }

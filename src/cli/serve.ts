@@ -73,7 +73,7 @@ export async function serve(
   // serve keeps receiving without credentials (reconciliation is a backstop), but never reconciles with
   // made-up ones: only `dev` points its own emulator's credentials at its own emulator.
   const jobhook =
-    source.kind === 'configured' ? await clientFor(runtime, config, source.credentials, logger, publicUrl) : null;
+    source.kind === 'configured' ? await clientFor(runtime, config, source.credentials, logger, { publicUrl }) : null;
   jobhook?.reconciler.start();
   if (source.kind === 'configured') {
     logger.info(

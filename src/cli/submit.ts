@@ -3,7 +3,7 @@ import { JobhookError } from '../errors.js';
 import { ASYNC_APIS, ENCODINGS, encodingForUrl, resolveAsyncApi } from '../ringcentral/apis.js';
 import { clientFor, credentialsFromEnv } from './client.js';
 import { readJsonBody } from './json-body.js';
-import { createLogger, openRuntime } from './runtime.js';
+import { callbackBaseFor, createLogger, openRuntime } from './runtime.js';
 import { waitAndPrint } from './wait.js';
 
 type Out = NodeJS.WritableStream & { isTTY?: boolean };
@@ -88,7 +88,8 @@ export async function submitCommand(
   const runtime = await openRuntime(config, logger);
   // At the default level the client's info lines would interleave with the progress line on stderr;
   // an explicit --log-level (debug, warn…) turns the logger on.
-  const jobhook = await clientFor(runtime, config, credentials, config.logLevel === 'info' ? undefined : logger);
+  const base = await callbackBaseFor(runtime, config, (line) => process.stderr.write(`jobhook: ${line}\n`));
+  const jobhook = await clientFor(runtime, config, credentials, config.logLevel === 'info' ? undefined : logger, base);
   try {
     const job = await jobhook.submit(args[0], body);
     // A 2xx without a readable jobId is still an accepted job: a webhook settles it (see the request's note).

@@ -1,0 +1,38 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli, startServer, type ServerProcess } from '../helpers/cli-process.js';
+import { sttEnvelope } from '../helpers/fixtures.js';
+import { post } from '../helpers/receiver-harness.js';
+import { tempDbPath } from '../helpers/temp.js';
+
+let server: ServerProcess | undefined;
+afterEach(() => {
+  server?.child.kill('SIGKILL');
+  server = undefined;
+});
+
+describe('mint in a second terminal', () => {
+  it('mints a URL the running server accepts, whatever its port and prefix', async () => {
+    const dbPath = tempDbPath();
+    server = await startServer(['--db', dbPath, '--path-prefix', '/hooks']);
+    const minted = runCli(['mint', '--db', dbPath, '--json']);
+    expect(minted.status).toBe(0);
+    const { callbackUrl } = JSON.parse(minted.stdout) as { callbackUrl: string };
+    expect(callbackUrl.startsWith(`http://127.0.0.1:${server.receiverPort}/hooks/`)).toBe(true);
+    expect(minted.stderr).not.toMatch(/no jobhook serve/);
+    expect(await post(callbackUrl, JSON.stringify(sttEnvelope('job-2nd-terminal')))).toBe(200);
+
+    // A flag still wins over what the server recorded.
+    const flagged = runCli(['mint', '--db', dbPath, '--json', '--public-url', 'https://tunnel.example']);
+    expect((JSON.parse(flagged.stdout) as { callbackUrl: string }).callbackUrl).toMatch(
+      /^https:\/\/tunnel\.example\/hooks\//,
+    );
+  });
+
+  it('warns when no server has recorded a URL in that database', () => {
+    const dbPath = tempDbPath();
+    const minted = runCli(['mint', '--db', dbPath]);
+    expect(minted.status).toBe(0);
+    expect(minted.stderr).toMatch(/no jobhook serve has recorded its public URL/);
+    expect(minted.stdout).toMatch(/^http:\/\/127\.0\.0\.1:3000\/webhooks\//);
+  });
+});
