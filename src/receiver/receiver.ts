@@ -97,7 +97,16 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     if (req.method === 'GET' && (url === '/healthz' || url.startsWith('/healthz?'))) {
-      return send(res, 200, { 'content-type': 'application/json' }, '{"status":"ok"}');
+      // A load balancer should stop sending here when this store cannot take a write until restarted.
+      const health = store.health();
+      return health.ok
+        ? send(res, 200, { 'content-type': 'application/json' }, '{"status":"ok"}')
+        : send(
+            res,
+            503,
+            { 'content-type': 'application/json' },
+            JSON.stringify({ status: 'unavailable', problem: health.problem }),
+          );
     }
     const minted = req.method === 'POST' ? verifyCallbackPath(keyring, pathPrefix, url) : null;
     const acceptedPath = minted === null ? matchAcceptedPath(acceptPaths, url) : null;

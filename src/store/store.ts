@@ -25,6 +25,11 @@ export interface Store {
   ensureSecrets(generate: () => string): Promise<string[]>;
   /** Returns a setting, storing `generate()` first when it is absent (e.g. the forwarding secret). */
   ensureSetting(key: string, generate: () => string): Promise<string>;
+  /**
+   * Whether the store can take writes at all: not when it is closed or its files were removed or replaced
+   * (a passing lock or a full disk is not reported here: those recover by themselves). `/healthz` says so.
+   */
+  health(): { ok: true } | { ok: false; problem: string };
   /** Reads a setting; null when absent. */
   getSetting(key: string): Promise<string | null>;
   /** Writes a setting (e.g. the public URL a running server advertises to other processes). */

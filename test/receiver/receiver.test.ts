@@ -1,4 +1,4 @@
-import { renameSync, unlinkSync } from 'node:fs';
+import { renameSync, rmSync, unlinkSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { pino, type Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -230,7 +230,20 @@ describe('receiver over a store whose files or lock are taken away', () => {
     unlinkSync(dbPath);
     expect(new Set(await statuses(callbackUrl, 20))).toEqual(new Set([503]));
     expect(lines.some((line) => line.includes(`${dbPath} was removed while open`))).toBe(true);
-    expect((await fetch(`${harness.baseUrl}/healthz`)).status).toBe(200);
+    // healthz answers at once, and says this instance cannot take deliveries until restarted.
+    const health = await fetch(`${harness.baseUrl}/healthz`);
+    expect(health.status).toBe(503);
+    expect(((await health.json()) as { problem: string }).problem).toContain(`${dbPath} was removed`);
+  });
+
+  // Before: with the spool folder removed, large bodies got 503 but small ones 200, and healthz said ok.
+  it('answers 503 to every delivery once the spool folder of large bodies is removed', async () => {
+    const dbPath = tempDbPath();
+    harness = await startHarness(dbPath);
+    const { callbackUrl } = await harness.mint();
+    rmSync(`${dbPath}-bodies`, { recursive: true });
+    expect(new Set(await statuses(callbackUrl, 5))).toEqual(new Set([503]));
+    expect((await fetch(`${harness.baseUrl}/healthz`)).status).toBe(503);
   });
 
   it('answers 503, never 200, once the WAL file is removed', async () => {

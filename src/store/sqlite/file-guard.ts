@@ -24,7 +24,8 @@ export class FileGuard {
     // Resolved once: SQLite opened the file relative to the working directory of this moment.
     const db = resolve(dbPath);
     const files: { path: string; identity: string }[] = [];
-    for (const path of [db, `${db}-wal`]) {
+    // The spool folder of large bodies too: without it, acknowledged large bodies are gone as well.
+    for (const path of [db, `${db}-wal`, `${db}-bodies`]) {
       const identity = identityOf(path);
       if (identity !== null) files.push({ path, identity });
     }
@@ -35,8 +36,9 @@ export class FileGuard {
   check(): string | null {
     for (const { path, identity } of this.#files) {
       const now = identityOf(path);
-      if (now === null) return `the database file ${path} was removed while open`;
-      if (now !== identity) return `the database file ${path} was replaced by another file while open`;
+      const what = path.endsWith('-bodies') ? 'the spool folder' : 'the database file';
+      if (now === null) return `${what} ${path} was removed while open`;
+      if (now !== identity) return `${what} ${path} was replaced by another one while open`;
     }
     return null;
   }

@@ -89,6 +89,8 @@ export class SqliteStore implements Store {
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('synchronous = FULL');
       migrate(this.#db);
+      // Before the writer, whose file guard watches the spool folder too.
+      this.#spool = new BodySpool(options.path);
       this.#writer = new SqliteWriter(this.#db, {
         path: options.path,
         busyTimeoutMs: options.busyTimeoutMs ?? 1000,
@@ -106,7 +108,6 @@ export class SqliteStore implements Store {
     this.#watchIntervalMs = options.watchIntervalMs ?? 200;
     this.#stmt = prepareStatements(db);
     this.#runs = prepareHandlerRuns(db);
-    this.#spool = new BodySpool(options.path);
     // A spool file with no row is an interrupted delivery (never acknowledged). Another live process may
     // still be about to commit a fresh one, so only files older than an hour are removed.
     const referenced = new Set(this.#stmt.spoolFiles.all());
@@ -150,6 +151,12 @@ export class SqliteStore implements Store {
       this.#stmt.putSetting.run(key, value);
       return value;
     });
+  }
+
+  health(): { ok: true } | { ok: false; problem: string } {
+    if (this.#closed) return { ok: false, problem: 'the store is closed' };
+    const problem = this.#writer.problem;
+    return problem === null ? { ok: true } : { ok: false, problem };
   }
 
   async getSetting(key: string): Promise<string | null> {

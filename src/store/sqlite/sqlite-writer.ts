@@ -107,6 +107,12 @@ export class SqliteWriter {
     }
   }
 
+  /** Why writes are refused for good (a file was removed or replaced), or null. Checks the files now. */
+  get problem(): string | null {
+    this.#checkFiles();
+    return this.#lost?.message ?? null;
+  }
+
   /** Stops the probe and checkpoint timers; the caller closes the connection (which checkpoints too). */
   stop(): void {
     if (this.#probe) clearInterval(this.#probe);
