@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { normalizeAcceptPaths } from './callback/accepted-path.js';
 import { normalizePathPrefix } from './callback/callback-url.js';
-import { parseDurationMs, parseRateLimit, type EmulatorOptions } from './emulator/options.js';
+import { MAX_DURATION_TEXT, parseDurationMs, parseRateLimit, type EmulatorOptions } from './emulator/options.js';
 import { JobhookError } from './errors.js';
 
 /**
@@ -281,15 +281,18 @@ function parseEmulatorOptions(
     const value = text(name);
     if (value === undefined) return undefined;
     const ms = parseDurationMs(value);
-    if (ms === undefined) throw invalid(`--${name}`, value, 'a duration such as 250ms, 2s or 5m');
+    if (ms === undefined)
+      throw invalid(`--${name}`, value, `a duration such as 250ms, 2s or 5m, up to ${MAX_DURATION_TEXT}`);
     return ms;
   };
   const options: Partial<EmulatorOptions> = {};
   const latency = text('latency');
   if (latency !== undefined) {
-    const [min, max = min] = latency.split('-').map((part) => parseDurationMs(part));
-    if (min === undefined || max === undefined || max < min) {
-      throw invalid('--latency', latency, 'a duration or a range such as 2s or 500ms-5s');
+    // `2s` is the range 2s-2s; a part that does not parse is refused, not replaced by the other.
+    const parts = latency.split('-').map((part) => parseDurationMs(part));
+    const [min, max] = parts.length === 1 ? [parts[0], parts[0]] : parts;
+    if (parts.length > 2 || min === undefined || max === undefined || max < min) {
+      throw invalid('--latency', latency, `a duration or a range such as 2s or 500ms-5s, up to ${MAX_DURATION_TEXT}`);
     }
     options.latency = { minMs: min, maxMs: max };
   }
@@ -354,7 +357,7 @@ function parseLogFormat(value: string | undefined): 'pretty' | 'json' | null {
 
 function parseDuration(flag: string, value: string): number {
   const ms = parseDurationMs(value, 's');
-  if (ms === undefined) throw invalid(flag, value, 'a duration such as 30s, 10m or 0');
+  if (ms === undefined) throw invalid(flag, value, `a duration such as 30s, 10m or 0, up to ${MAX_DURATION_TEXT}`);
   return ms;
 }
 

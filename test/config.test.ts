@@ -237,3 +237,45 @@ describe('argument mistakes', () => {
     expect(didYouMean('x', commands)).toBeUndefined();
   });
 });
+
+describe('durations beyond what a timer can wait (tester report)', () => {
+  const messageOf = (argv: string[]): string => {
+    try {
+      parseInvocation(argv, {});
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'JH_ERR_INVALID_CONFIG' });
+      return (error as Error).message;
+    }
+    throw new Error(`${argv.join(' ')} was accepted`);
+  };
+
+  it('refuses 999999h on every duration flag, naming the flag and the 24-day bound', () => {
+    // Above 2^31-1 ms node's setTimeout fires at once: `submit --wait --timeout 999999h` gave up after 0.6 s.
+    const flags: [string, string][] = [
+      ['submit', '--timeout'],
+      ['reconcile', '--older-than'],
+      ['serve', '--shutdown-timeout'],
+      ['emulate', '--latency'],
+      ['emulate', '--delay'],
+      ['emulate', '--retry-backoff'],
+      ['emulate', '--attempt-timeout'],
+      ['emulate', '--reorder-window'],
+    ];
+    for (const [command, flag] of flags) {
+      for (const value of ['999999h', '577h', `${2 ** 31}ms`, '1'.repeat(400)]) {
+        const message = messageOf([command, flag, value]);
+        expect(message, `${flag} ${value}`).toContain(flag);
+        expect(message, `${flag} ${value}`).toContain('up to 24 days');
+      }
+    }
+    expect(messageOf(['emulate', '--latency', '1s-999999h'])).toMatch(/^--latency: .*up to 24 days/);
+  });
+
+  it('still takes durations up to 24 days', () => {
+    expect(parseInvocation(['submit', '--timeout', '576h'], {}).config.timeoutMs).toBe(576 * 3_600_000);
+    expect(parseInvocation(['reconcile', '--older-than', '24h'], {}).config.olderThanMs).toBe(86_400_000);
+    const { emulator } = parseInvocation(['emulate', '--latency', '1s-576h', '--retry-backoff', '1h'], {}).config;
+    expect(emulator.latency).toEqual({ minMs: 1000, maxMs: 576 * 3_600_000 });
+    expect(emulator.redelivery?.backoffMs).toBe(3_600_000);
+  });
+});

@@ -87,12 +87,30 @@ export interface JobOverrides {
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** Parses `250ms`, `2s`, `5m`, `1h`; a bare number is `defaultUnit`. */
+/**
+ * The longest duration any setting may name: 24 days. Node's timers hold at most 2^31-1 ms (24.8 days) and
+ * fire at once above it (with a TimeoutOverflowWarning), so `--timeout 999999h` gave up after 0.6 s.
+ */
+export const MAX_DURATION_MS = 24 * 24 * 3_600_000;
+/** How `MAX_DURATION_MS` reads in an error message. */
+export const MAX_DURATION_TEXT = '24 days (576h)';
+
+/**
+ * Parses `250ms`, `2s`, `5m`, `1h`; a bare number is `defaultUnit`. Undefined for anything else, and for
+ * durations above `MAX_DURATION_MS`, which no timer can wait.
+ */
 export function parseDurationMs(text: string, defaultUnit: 'ms' | 's' = 'ms'): number | undefined {
   const match = DURATION.exec(text.trim());
   if (!match) return undefined;
-  return Number(match[1]) * UNIT_MS[match[2] ?? defaultUnit]!;
+  const ms = Number(match[1]) * UNIT_MS[match[2] ?? defaultUnit]!;
+  return ms <= MAX_DURATION_MS ? ms : undefined;
 }
+
+/**
+ * The longest `latency=` or `delay=` one job may ask for: 1 h. A test that needs a job to stay pending
+ * longer does not need it to finish; a larger wait only pins a timer and the job in memory.
+ */
+export const MAX_JOB_WAIT_MS = 3_600_000;
 
 /**
  * The largest `duration=` a job may ask for: 4 h of dialogue, about 6 MB of JSON with diarization (an hour
@@ -106,25 +124,38 @@ export const MAX_DUPLICATE_COPIES = 5;
 /** Per-job overrides, or why they were refused (the emulator answers 400 with it). */
 export type ParsedOverrides = { overrides: JobOverrides; problem?: undefined } | { problem: string };
 
+const SWITCHES = new Set(['drop', 'fail', 'unavailable', 'large']);
+
+/** The faults `_emulator` names, for the message that refuses any other. */
+const FAULT_NAMES = 'drop, fail, unavailable, duplicate=N, latency=D, delay=D, duration=D, large';
+
 /**
- * Parses `drop;duplicate=3;latency=2s` (`,` or `;` separated). Unknown keys are ignored; `duration` and
- * `duplicate` out of their range are refused rather than clamped, so a test never silently gets less than
- * it asked for.
+ * Parses `drop;duplicate=3;latency=2s` (`,` or `;` separated). Anything it cannot read — an unknown fault
+ * (a typo, or percent-encoding that did not decode), a switch with a value other than true/false, a value
+ * out of range — is refused rather than ignored or clamped, so a test never silently gets less than it
+ * asked for.
  */
 export function parseJobOverrides(text: string | undefined | null): ParsedOverrides {
   const overrides: JobOverrides = {};
   if (!text) return { overrides };
   for (const part of text.split(/[;,]/)) {
-    const [key = '', value] = part.trim().split('=');
+    if (part.trim() === '') continue;
+    const [key = '', value, ...extra] = part.trim().split('=');
+    if (extra.length > 0) return { problem: `${JSON.stringify(part.trim())} has more than one '='` };
+    const switchValue =
+      value === undefined || value === '' || value === 'true' ? true : value === 'false' ? false : undefined;
+    if (SWITCHES.has(key) && switchValue === undefined) {
+      return { problem: `${key}=${value ?? ''} should be ${key} alone, ${key}=true or ${key}=false` };
+    }
     switch (key) {
       case 'drop':
-        overrides.drop = value !== 'false';
+        overrides.drop = switchValue;
         break;
       case 'fail':
-        overrides.fail = value !== 'false';
+        overrides.fail = switchValue;
         break;
       case 'unavailable':
-        overrides.unavailable = value !== 'false';
+        overrides.unavailable = switchValue;
         break;
       case 'duplicate': {
         const copies = value === undefined || value === '' ? 2 : Number(value);
@@ -135,11 +166,15 @@ export function parseJobOverrides(text: string | undefined | null): ParsedOverri
         break;
       }
       case 'latency':
-        overrides.latencyMs = value === undefined ? undefined : parseDurationMs(value);
+      case 'delay': {
+        const ms = value === undefined ? undefined : parseDurationMs(value);
+        if (ms === undefined || ms > MAX_JOB_WAIT_MS) {
+          return { problem: `${key}=${value ?? ''} should be a duration up to 1 h, e.g. 250ms, 2s or 5m` };
+        }
+        if (key === 'latency') overrides.latencyMs = ms;
+        else overrides.delayMs = ms;
         break;
-      case 'delay':
-        overrides.delayMs = value === undefined ? undefined : parseDurationMs(value);
-        break;
+      }
       case 'duration': {
         const ms = value === undefined ? undefined : parseDurationMs(value, 's');
         if (ms === undefined || ms > MAX_DURATION_S * 1000) {
@@ -151,8 +186,10 @@ export function parseJobOverrides(text: string | undefined | null): ParsedOverri
         break;
       }
       case 'large':
-        overrides.durationS = 3600;
+        if (switchValue) overrides.durationS = 3600;
         break;
+      default:
+        return { problem: `unknown fault ${JSON.stringify(part.trim())}; expected ${FAULT_NAMES}` };
     }
   }
   return { overrides };

@@ -127,3 +127,35 @@ describe('emulator answers malformed URLs with 400', () => {
     expect(await closed).toMatch(/^HTTP\/1\.1 400 /);
   });
 });
+
+describe('emulator refuses fault specs it cannot honour (tester report)', () => {
+  it('refuses latency= and delay= above 1 h, and any fault it cannot read, with 400 CAI-101 on _emulator', async () => {
+    h = await startEmulator({ latency: { minMs: 60_000, maxMs: 60_000 } });
+    sink = await startWebhookSink();
+    const q = `?webhook=${encodeURIComponent(`${sink.url}/cb`)}`;
+    // 999999h used to overflow the delivery timer, so the "slow" job was delivered at once.
+    const refusals: [string, RegExp][] = [
+      ['latency=999999h', /latency.*up to 1 h/],
+      ['delay=999999h', /delay.*up to 1 h/],
+      ['latency=61m', /latency.*up to 1 h/],
+      ['delay=soon', /delay.*up to 1 h/],
+      ['latency', /latency.*up to 1 h/],
+      ['%E0%A4%A', /unknown fault/],
+      ['dorp', /unknown fault.*expected drop/],
+      ['drop;laggy=2s', /unknown fault "laggy=2s"/],
+      ['fail=maybe', /fail alone, fail=true or fail=false/],
+      ['delay=1s=2s', /more than one '='/],
+    ];
+    for (const [fault, message] of refusals) {
+      const refused = await platformErrorOf(await h.submit(STT, audio, `${q}&_emulator=${fault}`));
+      expect(refused, fault).toMatchObject({ status: 400, code: 'CAI-101', message: expect.stringMatching(message) });
+      const viaHeader = await h.submit(STT, audio, q, { 'X-Emulator-Faults': fault });
+      expect(viaHeader.status, fault).toBe(400);
+    }
+    expect(await jobCount()).toBe(0);
+    for (const fault of ['latency=1h', 'delay=3600s', 'drop=false', 'fail=true;delay=1s', 'drop;', 'large']) {
+      expect((await h.submit(STT, audio, `${q}&_emulator=${fault}`)).status, fault).toBe(202);
+    }
+    expect(await jobCount()).toBe(6);
+  });
+});
