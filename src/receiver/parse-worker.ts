@@ -31,6 +31,8 @@ try { setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 19
 parentPort.on('message', ({ id, path }) => {
   let text;
   try { text = readFileSync(path, 'utf8'); } catch (e) { return parentPort.postMessage({ id, readError: e.message }); }
+  // One leading UTF-8 BOM is skipped, as parseEnvelope does: JSON.parse refuses U+FEFF.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let value;
   try { value = JSON.parse(text); } catch (e) { return parentPort.postMessage({ id, error: 'not JSON: ' + e.message }); }
   text = undefined;

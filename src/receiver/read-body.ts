@@ -25,6 +25,8 @@ export interface ReadBodyOptions {
   /** Bodies larger than this are spooled through `openSink` instead of held in memory. @defaultValue Infinity */
   spoolAboveBytes?: number;
   openSink?: () => Promise<BodySink>;
+  /** Told of each discard of a partial spooled body, so a closing receiver can wait for the files to go. */
+  onDiscard?: (discarded: Promise<void>) => void;
 }
 
 /** Unwritten bytes a spooling request may have queued before it is paused. */
@@ -56,7 +58,8 @@ export function readBody(req: IncomingMessage, options: ReadBodyOptions): Promis
       detach();
       chunks = [];
       if (result.kind !== 'ok' && (sink || opening)) {
-        void (opening ?? Promise.resolve()).then(() => sink?.discard());
+        const discarded = (opening ?? Promise.resolve()).then(() => sink?.discard()).catch(() => undefined);
+        options.onDiscard?.(discarded);
       }
       resolve(result);
     };

@@ -91,6 +91,13 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   };
   /** Requests being handled, and whether their body is still arriving (those a bounded close may cut off). */
   const reading = new Set<IncomingMessage>();
+  /** Requests a bounded close cut off (not the sender's doing), and partial spool files being removed. */
+  const cutOff = new WeakSet<IncomingMessage>();
+  const discards = new Set<Promise<void>>();
+  const trackDiscard = (discarded: Promise<void>): void => {
+    discards.add(discarded);
+    void discarded.finally(() => discards.delete(discarded));
+  };
   let inFlight = 0;
   let idle: (() => void)[] = [];
 
@@ -127,10 +134,16 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     const read =
       declared !== undefined && Number(declared) > maxBodyBytes
         ? ({ kind: 'too-large' } as const)
-        : await readBody(req, { maxBytes: maxBodyBytes, spoolAboveBytes, openSink: () => store.openBodySink() });
+        : await readBody(req, {
+            maxBytes: maxBodyBytes,
+            spoolAboveBytes,
+            openSink: () => store.openBodySink(),
+            onDiscard: trackDiscard,
+          });
     reading.delete(req);
     if (read.kind === 'aborted') {
-      logger?.warn({ requestId }, 'delivery aborted by the sender before its body was complete');
+      if (cutOff.has(req)) logger?.warn({ requestId }, 'delivery cut off by shutdown before its body was complete');
+      else logger?.warn({ requestId }, 'delivery aborted by the sender before its body was complete');
       refusals.record('POST', url, 'aborted', null);
       return;
     }
@@ -215,12 +228,17 @@ export function createReceiver(options: ReceiverOptions): Receiver {
             { cutOff: reading.size },
             'shutdown grace over: cutting off deliveries whose bodies are still arriving (they are redelivered)',
           );
-          for (const req of reading) req.socket.destroy();
+          for (const req of reading) {
+            cutOff.add(req);
+            req.socket.destroy();
+          }
           await allAnswered;
         }
         clearTimeout(timer);
       }
       await commit.drain();
+      // Partial spool files of cut-off bodies go now, not at the orphan sweep an hour after the next start.
+      await Promise.all(discards);
       // Connections that stayed open after their last answer would hold close() forever.
       server.closeAllConnections();
       await closed;

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import Database from 'better-sqlite3';
@@ -194,6 +195,29 @@ describe('jobhook serve (process)', () => {
         target.close(() => resolve());
         target.closeAllConnections();
       });
+    }
+  });
+
+  it('removes the partial spool file of a large body cut off by shutdown, and says shutdown cut it', async () => {
+    const dbPath = tempDbPath();
+    server = await startServer(['--db', dbPath, '--shutdown-timeout', '1s']);
+    const minted = await mintVia(server.localPort);
+    const trickler = await rawConnect(server.receiverPort);
+    trickler.socket.write(
+      `POST ${new URL(minted.callbackUrl).pathname} HTTP/1.1\r\nHost: x\r\nContent-Length: 4000000\r\n\r\n`,
+    );
+    trickler.socket.write(Buffer.alloc(600_000, 0x20)); // past 256 KiB: the body is being spooled
+    const drip = setInterval(() => trickler.socket.write(' '), 200);
+    try {
+      await waitFor(() => readdirSync(`${dbPath}-bodies`).some((f) => f.endsWith('.body')));
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+      // Before: the partial file stayed until an hour after the next start, and the log blamed the sender.
+      expect(readdirSync(`${dbPath}-bodies`).filter((f) => f.endsWith('.body'))).toEqual([]);
+      expect(server.stderr()).toMatch(/cut off by shutdown/);
+    } finally {
+      clearInterval(drip);
+      trickler.socket.destroy();
     }
   });
 
