@@ -23,7 +23,11 @@ function optionalString(value: unknown): string | null {
 }
 
 export function parseEnvelope(body: Buffer | string): EnvelopeParse {
-  const text = typeof body === 'string' ? body : body.toString('utf8');
+  const decoded = typeof body === 'string' ? body : body.toString('utf8');
+  // A UTF-8 byte order mark (EF BB BF) is legal before JSON text (RFC 8259 §8.1 lets parsers ignore it),
+  // and decoding keeps it as U+FEFF, which JSON.parse refuses: the delivery was stored as unparseable and
+  // never settled. One is skipped here only; the stored bytes keep it.
+  const text = decoded.startsWith('\uFEFF') ? decoded.slice(1) : decoded;
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -167,3 +167,39 @@ describe('the worker-thread body parser', () => {
     }
   });
 });
+
+describe('a delivery that starts with a UTF-8 byte order mark (tester report)', () => {
+  const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+  it('the worker parser skips one leading BOM, as the envelope parser does', async () => {
+    const parser = createBodyParser();
+    const dir = tempDbPath();
+    try {
+      const json = largeSttEnvelope('job-bom-w', 300 * 1024);
+      const path = `${dir}-bom.json`;
+      writeFileSync(path, Buffer.concat([BOM, json]));
+      // Before the fix: `not JSON: Unexpected token`, and the request never settled.
+      expect(await parser.parse(path)).toMatchObject({ ok: true, envelope: { jobId: 'job-bom-w', status: 'Success' } });
+      const twice = `${dir}-bom2.json`;
+      writeFileSync(twice, Buffer.concat([BOM, BOM, json]));
+      expect(await parser.parse(twice)).toMatchObject({ ok: false, error: expect.stringMatching(/^not JSON/) });
+    } finally {
+      await parser.close();
+    }
+  });
+
+  it('settles a spooled 1 MiB delivery with a BOM and keeps its bytes, BOM included', async () => {
+    harness = await startHarness(tempDbPath());
+    const { requestId, callbackUrl } = await harness.mint();
+    const body = Buffer.concat([BOM, largeSttEnvelope('job-bom', MiB)]);
+    expect(await post(callbackUrl, body)).toBe(200);
+    expect(spoolFiles(harness.dbPath)).toHaveLength(1);
+    const request = await waitFor(async () => {
+      const r = await harness!.store.findRequest('job-bom');
+      return r?.state === 'succeeded' && r;
+    }, 30_000);
+    expect(request.requestId).toBe(requestId);
+    const [delivery] = await harness.store.listDeliveries(requestId);
+    expect(delivery!.body.equals(body)).toBe(true);
+  });
+});

@@ -39,3 +39,20 @@ describe('parseEnvelope', () => {
     expect(parseEnvelope('{"jobId":"x"}')).toMatchObject({ ok: false, error: expect.stringMatching(/status/) });
   });
 });
+
+describe('parseEnvelope and a UTF-8 byte order mark (tester report)', () => {
+  it('skips one leading BOM, from bytes or from text, and leaves the given buffer untouched', () => {
+    const json = JSON.stringify(sttEnvelope('job-bom'));
+    const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(json)]);
+    const before = Buffer.from(body);
+    // Before the fix: `not JSON: Unexpected token`, stored as unparseable and never settled.
+    expect(parseEnvelope(body)).toMatchObject({ ok: true, envelope: { jobId: 'job-bom', status: 'Success' } });
+    expect(body.equals(before)).toBe(true);
+    expect(parseEnvelope(`\uFEFF${json}`)).toMatchObject({ ok: true, envelope: { jobId: 'job-bom' } });
+    // Only one: two marks are not JSON text.
+    expect(parseEnvelope(`\uFEFF\uFEFF${json}`)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^not JSON/),
+    });
+  });
+});
