@@ -31,8 +31,27 @@ export interface Cue {
 
 const asSpeech = (result: unknown): SpeechLike => (typeof result === 'object' && result !== null ? result : {});
 
-/** Words with display spelling: from utterance text tokens when they match the word timings one to one. */
+/**
+ * Caption times stay below 100 h, so `HH` keeps two digits; longer audio is not something the API takes.
+ * A time of 1e308, a negative one or NaN printed `Infinity:NaN:NaN,NaN`.
+ */
+const MAX_CAPTION_SECONDS = 100 * 3600;
+
+const isCaptionTime = (t: unknown): t is number =>
+  typeof t === 'number' && Number.isFinite(t) && t >= 0 && t < MAX_CAPTION_SECONDS;
+
+/**
+ * Words that can be captioned: those with a start and end in [0, 100 h) (others are skipped, not clamped,
+ * since no time for them can be right), an end before the start read as the start.
+ */
 function displayWords(result: SpeechLike): Word[] {
+  return timedWords(result)
+    .filter((w) => isCaptionTime(w.start) && isCaptionTime(w.end))
+    .map((w) => (w.end < w.start ? { ...w, end: w.start } : w));
+}
+
+/** Words with display spelling: from utterance text tokens when they match the word timings one to one. */
+function timedWords(result: SpeechLike): Word[] {
   if (result.utterances?.every((u) => u.wordTimings && u.text)) {
     return result.utterances.flatMap((u) => {
       const tokens = u.text!.split(/\s+/).filter(Boolean);
@@ -133,7 +152,25 @@ export function toText(result: unknown): string {
   throw new JobhookError('JH_ERR_INVALID_ARGUMENT', 'this result has no transcript to export as text');
 }
 
+/**
+ * The export of `result` as `format`, or JH_ERR_INVALID_ARGUMENT saying why not: also for a result the
+ * builders cannot take, e.g. JSON nested 200 000 levels deep, whose RangeError (stack overflow) ended
+ * `jobhook export` with exit 70 and a stack trace.
+ */
 export function exportResult(result: unknown, format: ExportFormat): { body: string; contentType: string } {
+  try {
+    return buildExport(result, format);
+  } catch (error) {
+    if (error instanceof JobhookError) throw error;
+    const message = (error as Error).message;
+    const reason = /call stack/i.test(message) ? 'it is nested too deeply' : message;
+    throw new JobhookError('JH_ERR_INVALID_ARGUMENT', `the result cannot be exported as ${format}: ${reason}`, {
+      cause: error,
+    });
+  }
+}
+
+function buildExport(result: unknown, format: ExportFormat): { body: string; contentType: string } {
   switch (format) {
     case 'json':
       return { body: JSON.stringify(result, null, 2) + '\n', contentType: 'application/json; charset=utf-8' };

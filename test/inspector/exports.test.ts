@@ -115,3 +115,57 @@ describe('exports', () => {
     });
   });
 });
+
+describe('exports of results the builders cannot take (tester report)', () => {
+  const TIMESTAMP = /^\d{2}:\d{2}:\d{2}[,.]\d{3}$/;
+
+  it('skips words with times of 1e308, negative or NaN, so SRT and VTT stay valid', () => {
+    const result = {
+      words: [
+        { word: 'Hello', start: 0.5, end: 0.9 },
+        { word: 'huge', start: 1e308, end: 1e308 },
+        { word: 'negative', start: -5, end: -4 },
+        { word: 'nan', start: Number.NaN, end: 1 },
+        { word: 'text', start: '1', end: '2' },
+        { word: 'backwards', start: 2, end: 1 },
+        { word: 'world', start: 3, end: 3.4 },
+      ],
+    };
+    const srt = toSrt(result);
+    // Before the fix: `Infinity:NaN:NaN,NaN --> …`.
+    expect(srt).not.toMatch(/NaN|Infinity|-\d/);
+    const cues = new SrtParser().fromSrt(srt);
+    expect(cues.map((c) => c.text).join(' ')).toBe('Hello backwards world');
+    for (const line of srt.split('\n').filter((l) => l.includes('-->'))) {
+      for (const time of line.split(' --> ')) expect(time, line).toMatch(TIMESTAMP);
+    }
+    const vtt = parseVtt(toVtt(result));
+    expect(vtt.errors).toEqual([]);
+    expect(vtt.cues.map((c) => c.text).join(' ')).toBe('Hello backwards world');
+    // Nothing left to caption: SRT/VTT are not offered, and refused with the usual error.
+    const bad = { words: [{ word: 'x', start: 1e308, end: 1e308 }] };
+    expect(exportableFormats(bad)).toEqual(['json']);
+    expect(() => toSrt(bad)).toThrow(expect.objectContaining({ code: 'JH_ERR_INVALID_ARGUMENT' }));
+  });
+
+  it('refuses a result nested 200 000 levels deep with JH_ERR_INVALID_ARGUMENT, not a RangeError', () => {
+    let deep: unknown = 0;
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    for (const format of EXPORT_FORMATS) {
+      let caught: unknown;
+      try {
+        exportResult(deep, format);
+      } catch (error) {
+        caught = error;
+      }
+      if (format === 'json') {
+        expect(caught, format).toMatchObject({
+          code: 'JH_ERR_INVALID_ARGUMENT',
+          message: 'the result cannot be exported as json: it is nested too deeply',
+        });
+      } else {
+        expect(caught, format).toMatchObject({ code: 'JH_ERR_INVALID_ARGUMENT' });
+      }
+    }
+  });
+});
