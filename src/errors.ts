@@ -45,13 +45,28 @@ export class ApiRejectedError extends JobhookError {
     const first = firstPlatformError(body);
     super(
       'JH_ERR_API_REJECTED',
-      `the API answered ${status}${first?.errorCode ? ` ${first.errorCode}` : ''}: ${first?.message ?? 'no message'}`,
+      `the API answered ${status}${first?.errorCode ? ` ${first.errorCode}` : ''}: ${capMessage(first?.message ?? 'no message')}`,
     );
     this.status = status;
     this.errorCode = first?.errorCode ?? null;
     this.parameterName = first?.parameterName ?? null;
     this.body = body;
   }
+}
+
+/** The most characters of a platform message an `ApiRejectedError` message quotes. */
+export const MAX_API_MESSAGE_CHARS = 500;
+
+/**
+ * The platform's message, cut at `MAX_API_MESSAGE_CHARS` with its total length: a 300 KB message was printed
+ * whole on stderr. The whole answer stays in `ApiRejectedError.body`.
+ */
+function capMessage(message: string): string {
+  if (message.length <= MAX_API_MESSAGE_CHARS) return message;
+  let cut = message.slice(0, MAX_API_MESSAGE_CHARS);
+  // Never end on half of a surrogate pair.
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  return `${cut}… (${message.length} characters in all)`;
 }
 
 function firstPlatformError(body: unknown): { errorCode?: string; message?: string; parameterName?: string } | null {

@@ -164,9 +164,13 @@ export function exportResult(result: unknown, format: ExportFormat): { body: str
     if (error instanceof JobhookError) throw error;
     const message = (error as Error).message;
     const reason = /call stack/i.test(message) ? 'it is nested too deeply' : message;
-    throw new JobhookError('JH_ERR_INVALID_ARGUMENT', `the result cannot be exported as ${format}: ${reason}`, {
-      cause: error,
-    });
+    throw new JobhookError(
+      'JH_ERR_INVALID_ARGUMENT',
+      `the result cannot be exported as ${format}: ${reason}; the delivery is kept as received (jobhook show <id> --json prints it)`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

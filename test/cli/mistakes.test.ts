@@ -297,3 +297,49 @@ describe('ids on the command line', () => {
     expect(status).toBe(0);
   });
 });
+
+describe('results and answers too big to print whole (tester report)', () => {
+  it('export of a result nested 200 000 levels deep: one line, exit 2, no RangeError trace', async () => {
+    const dbPath = tempDbPath();
+    const server = await startServer(['--db', dbPath, '--log-level', 'silent']);
+    try {
+      const publicUrl = `http://127.0.0.1:${server.receiverPort}`;
+      const minted = JSON.parse(runCli(['mint', '--db', dbPath, '--public-url', publicUrl, '--json']).stdout) as {
+        callbackUrl: string;
+      };
+      const deep = `${'['.repeat(200_000)}0${']'.repeat(200_000)}`;
+      const body = `{"jobId":"job-deep-1","status":"Success","response":${deep}}`;
+      expect(await post(minted.callbackUrl, body)).toBe(200);
+      for (let i = 0; i < 200; i++) {
+        const listed = runCli(['requests', '--db', dbPath, '--state', 'succeeded', '--json']).stdout;
+        if ((JSON.parse(listed) as { requests: unknown[] }).requests.length === 1) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      // Before the fix: exit 70 with "RangeError: Maximum call stack size exceeded" and its stack.
+      expectOneLineError(
+        runCli(['export', 'job-deep-1', '--db', dbPath, '--format', 'json']),
+        2,
+        /the result cannot be exported as json: .*\[JH_ERR_INVALID_ARGUMENT\]$/,
+      );
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  });
+
+  it('a 300 KB platform error message is cut to 500 characters with its length; .body keeps it whole', async () => {
+    const { ApiRejectedError, MAX_API_MESSAGE_CHARS } = await import('../../src/errors.js');
+    const message = `${'x'.repeat(299_999)}!`;
+    const body = { errors: [{ errorCode: 'CAI-101', message, parameterName: 'texts' }] };
+    const error = new ApiRejectedError(400, body);
+    // Before the fix the CLI printed all 300 000 characters on stderr.
+    expect(error.message.length).toBeLessThan(MAX_API_MESSAGE_CHARS + 100);
+    expect(error.message).toMatch(/^the API answered 400 CAI-101: x{500}… \(300000 characters in all\)$/);
+    expect(error.body).toBe(body);
+    expect(error).toMatchObject({ errorCode: 'CAI-101', parameterName: 'texts' });
+    // Short messages are untouched; a cut never splits a surrogate pair.
+    expect(new ApiRejectedError(400, { message: 'bad' }).message).toBe('the API answered 400: bad');
+    const emoji = new ApiRejectedError(400, { message: `${'x'.repeat(499)}${'😀'.repeat(10)}` }).message;
+    expect(emoji).toMatch(/: x{499}… \(519 characters in all\)$/);
+  });
+});
