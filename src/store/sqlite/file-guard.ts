@@ -36,9 +36,9 @@ export class FileGuard {
   check(): string | null {
     for (const { path, identity } of this.#files) {
       const now = identityOf(path);
-      const what = path.endsWith('-bodies') ? 'the spool folder' : 'the database file';
+      const [what, other] = path.endsWith('-bodies') ? ['the spool folder', 'folder'] : ['the database file', 'file'];
       if (now === null) return `${what} ${path} was removed while open`;
-      if (now !== identity) return `${what} ${path} was replaced by another one while open`;
+      if (now !== identity) return `${what} ${path} was replaced by another ${other} while open`;
     }
     return null;
   }
