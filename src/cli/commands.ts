@@ -89,6 +89,25 @@ export function mintCommand(config: Config, out: Out): Promise<void> {
   });
 }
 
+/** `jobhook prune --state rejected|unknown [--older-than 5m]`: forget submissions that never led anywhere. */
+export function pruneCommand(config: Config, out: Out): Promise<void> {
+  if (config.state !== 'rejected' && config.state !== 'unknown') {
+    throw new JobhookError(
+      'JH_ERR_INVALID_ARGUMENT',
+      'prune needs --state rejected or --state unknown; only requests whose submission led nowhere are pruned',
+    );
+  }
+  const state = config.state;
+  return withRuntime(config, async (runtime) => {
+    const pruned = await runtime.store.pruneRequests(state, Date.now() - config.olderThanMs);
+    if (config.json) printJson(out, { pruned, state });
+    else
+      out.write(
+        `pruned ${pruned} ${state} request${pruned === 1 ? '' : 's'} older than ${config.olderThanMs / 1000} s\n`,
+      );
+  });
+}
+
 export function requestsCommand(config: Config, out: Out): Promise<void> {
   if (config.state !== null && !isDisplayState(config.state)) {
     throw new JobhookError(

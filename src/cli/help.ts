@@ -143,6 +143,15 @@ const COMMANDS: Record<string, CommandHelp> = {
     flags: ['older-than', 'json', 'db', 'emulator-port', 'env-file', 'log-level'],
     examples: ['jobhook reconcile --older-than 0'],
   },
+  prune: {
+    summary: 'forget rejected (or unknown) submissions that never led anywhere',
+    synopsis: 'jobhook prune --state rejected|unknown [--older-than 5m]',
+    details:
+      'Deletes requests in that state created more than --older-than ago that have no delivery and no handler run;\n' +
+      'a request that received anything is kept.',
+    flags: ['state', 'older-than', 'db', 'json'],
+    examples: ['jobhook prune --state rejected --older-than 0', 'jobhook prune --state unknown --older-than 168h'],
+  },
   retry: {
     summary: "run a request's dead-lettered handlers (and forwards) again",
     synopsis: 'jobhook retry <requestId|jobId|prefix>',

@@ -5,6 +5,7 @@ import { JobhookError } from '../errors.js';
 import {
   exportCommand,
   mintCommand,
+  pruneCommand,
   requireDatabase,
   requestsCommand,
   retryCommand,
@@ -22,7 +23,7 @@ import { waitCommand } from './wait.js';
 import { serve } from './serve.js';
 
 /** Commands that only read an existing database: run elsewhere, they must not create an empty one. */
-const READ_COMMANDS = new Set(['requests', 'show', 'export', 'retry', 'reconcile', 'wait']);
+const READ_COMMANDS = new Set(['requests', 'show', 'export', 'retry', 'reconcile', 'wait', 'prune']);
 
 /** What the error report needs to name the flag or the fix; filled in once the arguments are parsed. */
 const failureContext: FailureContext = { command: null, config: null };
@@ -94,6 +95,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'retry':
       await retryCommand(config, args, process.stdout);
+      return 0;
+    case 'prune':
+      await pruneCommand(config, process.stdout);
       return 0;
     case 'rotate-secret':
       await rotateSecretCommand(config, process.stdout);

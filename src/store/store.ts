@@ -114,6 +114,11 @@ export interface Store {
    */
   retryHandlerRuns(requestId: string, options?: { all?: boolean }): Promise<number>;
 
+  /**
+   * Deletes requests whose submission never led anywhere — display state `rejected` or `unknown`, created
+   * before `createdBeforeMs`, with no delivery and no handler run — and returns how many.
+   */
+  pruneRequests(state: 'rejected' | 'unknown', createdBeforeMs: number): Promise<number>;
   /** Looks a request up by request ID or by jobId. */
   findRequest(requestIdOrJobId: string): Promise<RequestRecord | undefined>;
   listRequests(query?: RequestQuery): Promise<RequestRecord[]>;

@@ -423,6 +423,10 @@ export class SqliteStore implements Store {
     return this.#write('retry handler runs', () => this.#runs.retry(requestId, Date.now(), options.all === true));
   }
 
+  async pruneRequests(state: 'rejected' | 'unknown', createdBeforeMs: number): Promise<number> {
+    return this.#write('prune requests', () => this.#stmt.prune.run(state, createdBeforeMs).changes);
+  }
+
   async findRequest(requestIdOrJobId: string): Promise<RequestRecord | undefined> {
     return this.#read((watermark) => {
       const params = { id: requestIdOrJobId, watermark };

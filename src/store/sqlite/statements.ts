@@ -108,6 +108,13 @@ export function prepareStatements(db: Database.Database) {
        VALUES (@requestId, @kind, @origin, @api, @callbackUrl, @jobId, @parentRequestId, @now, @now)`,
     ),
     moveDelivery: db.prepare('UPDATE deliveries SET request_id = ? WHERE delivery_id = ?'),
+    /** Only requests that nothing refers to: no receipt (indexed or not), no handler run, no other job's parent. */
+    prune: db.prepare<[string, number]>(
+      `DELETE FROM requests WHERE state = 'pending' AND submit_state = ? AND created_at < ?
+         AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.request_id = requests.request_id)
+         AND NOT EXISTS (SELECT 1 FROM handler_runs h WHERE h.request_id = requests.request_id)
+         AND NOT EXISTS (SELECT 1 FROM requests c WHERE c.parent_request_id = requests.request_id)`,
+    ),
     learnFromEnvelope: db.prepare(
       'UPDATE requests SET job_id = COALESCE(job_id, ?), api = COALESCE(api, ?), updated_at = ? WHERE request_id = ?',
     ),
