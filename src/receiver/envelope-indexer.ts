@@ -126,7 +126,11 @@ export function createEnvelopeIndexer(store: Store, options: EnvelopeIndexerOpti
         clearTimeout(timer);
         timer = null;
       }
-      if (dirty) await runPasses();
+      // A pass that fails here (a lock held elsewhere at start-up) is retried like any other.
+      if (dirty && !(await runPasses())) {
+        dirty = true;
+        arm(retryDelayMs);
+      }
     },
     async close() {
       if (timer) clearTimeout(timer);

@@ -101,8 +101,15 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   let inFlight = 0;
   let idle: (() => void)[] = [];
 
+  /** Set by close(): keep-alive connections may still bring requests, which are refused and closed. */
+  let closing = false;
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
+    if (closing) {
+      // Node keeps serving keep-alive sockets after server.close(): send this sender elsewhere (or later).
+      return send(res, 503, { 'retry-after': '5', connection: 'close' });
+    }
     if (req.method === 'GET' && (url === '/healthz' || url.startsWith('/healthz?'))) {
       // A load balancer should stop sending here when this store cannot take a write until restarted.
       const health = store.health();
@@ -182,6 +189,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       });
     } catch {
       refusals.record('POST', url, 'store-unavailable', 503);
+      // Not recorded, so nothing refers to its spool file: remove it now (the sender redelivers).
+      if (!Buffer.isBuffer(read.body)) await store.discardSpooled(read.body).catch(() => undefined);
       return send(res, 503, { 'retry-after': '5' });
     }
     send(res, 200, {});
@@ -215,6 +224,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     refusals,
     listen: (port, host) => listenOn(server, port, host),
     async close({ graceMs = Infinity } = {}) {
+      closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       if (inFlight > 0) {

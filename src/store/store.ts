@@ -55,6 +55,8 @@ export interface Store {
    * Spooled receipts not yet indexed that need a parse (no byte-identical indexed delivery), oldest first,
    * with a path the caller can read them from: the indexer parses them in a worker thread, off the event loop.
    */
+  /** Removes a spooled body whose delivery was not recorded (its commit failed): nothing refers to it. */
+  discardSpooled(body: SpooledBody): Promise<void>;
   listUnparsedSpooled(limit: number): Promise<{ deliveryId: number; path: string }[]>;
   /**
    * The after-ack step: takes up to `limit` receipts not yet indexed, oldest first, folds byte-identical

@@ -88,6 +88,8 @@ describe('--accept: the guide’s fixed callback paths', () => {
     expect(await post(`${harness.baseUrl}/webhook`, JSON.stringify(sttEnvelope('job-x')))).toBe(200);
     await waitFor(async () => (await harness!.store.findRequest(acceptedRequestId('/webhook')))?.state === 'succeeded');
     expect((await harness.store.findRequest(minted.requestId))!.state).toBe('pending');
+    // …nor shadow it: looking the jobId up finds the minted request, not the later unverified one.
+    expect((await harness.store.findRequest('job-x'))!.requestId).toBe(minted.requestId);
   });
 
   it('refuses other paths and methods, and nothing is stored', async () => {

@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseEnvelope } from '../../src/ringcentral/envelope.js';
+import { createEnvelopeIndexer } from '../../src/receiver/envelope-indexer.js';
 import { createBodyParser } from '../../src/receiver/parse-worker.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { largeSttEnvelope } from '../helpers/fixtures.js';
@@ -92,6 +93,41 @@ describe('large bodies', () => {
     expect(await harness.store.listDeliveries(requestId)).toEqual([]);
     // The receiver is still healthy and spools the next one.
     expect(await post(callbackUrl, largeSttEnvelope('job-next', 1 * MiB))).toBe(200);
+  });
+
+  it('removes the spool file of a large delivery whose commit failed (503)', async () => {
+    const dbPath = tempDbPath();
+    harness = await startHarness(dbPath); // busy timeout 200 ms
+    const { callbackUrl } = await harness.mint();
+    const other = new Database(dbPath);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      expect(await post(callbackUrl, largeSttEnvelope('job-locked', 1 * MiB))).toBe(503);
+      // Before: the fsync'd spool file stayed, unreferenced, until an hour after the next start.
+      expect(spoolFiles(dbPath)).toEqual([]);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+  });
+
+  it('retries a pass that drain() could not run because another process held the lock', async () => {
+    const dbPath = tempDbPath();
+    harness = await startHarness(dbPath);
+    const { requestId } = await harness.mint();
+    await harness.store.recordDeliveries([
+      { requestId, source: 'webhook', body: largeSttEnvelope('job-drained', 1000), rawHeaders: [], receivedAtMs: 1 },
+    ]);
+    const indexer = createEnvelopeIndexer(harness.store, { retryDelayMs: 100 });
+    const other = new Database(dbPath);
+    other.exec('BEGIN IMMEDIATE');
+    indexer.notify();
+    await indexer.drain(); // fails: the lock is held past the busy timeout
+    other.exec('ROLLBACK');
+    other.close();
+    // Before: nothing retried it until a new delivery arrived.
+    await waitFor(async () => (await harness!.store.findRequest(requestId))?.state === 'succeeded', 5000);
+    await indexer.close();
   });
 
   it('keeps small deliveries inline in the database', async () => {

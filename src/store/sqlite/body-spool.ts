@@ -104,7 +104,7 @@ class SpoolSink implements BodySink {
       this.#batchWritten = this.#chain = this.#chain.then(async () => {
         // The batch closes when its write starts; later chunks open the next one.
         if (this.#batch === batch) this.#batch = null;
-        if (this.#failure) return;
+        if (this.#failure) throw unavailable(`write the spooled body ${this.file}`, this.#failure);
         const expected = batch.reduce((n, b) => n + b.length, 0);
         try {
           const { bytesWritten } = await this.handle.writev(batch);
@@ -112,7 +112,11 @@ class SpoolSink implements BodySink {
         } catch (error) {
           this.#failure = error;
         }
+        // The writer pauses its source on each write: a failure must reach it now, not at finish().
+        if (this.#failure) throw unavailable(`write the spooled body ${this.file}`, this.#failure);
       });
+      // The chain itself stays usable for finish()/discard(), which look at #failure.
+      this.#chain = this.#chain.catch(() => undefined);
     }
     this.#batch.push(chunk);
     return this.#batchWritten;

@@ -11,6 +11,7 @@ import type {
   RecordedDelivery,
   RequestRecord,
   RequestSettledEvent,
+  SpooledBody,
   SubmitState,
 } from '../../types.js';
 import type { BodySink, NewRequest, RequestQuery, Store } from '../store.js';
@@ -194,7 +195,14 @@ export class SqliteStore implements Store {
 
   async openBodySink(): Promise<BodySink> {
     this.#open();
+    // A store that refuses writes until restarted would only answer 503 after spooling the whole body.
+    const problem = this.#writer.problem;
+    if (problem !== null) throw new JobhookError('JH_ERR_STORE_UNAVAILABLE', problem);
     return this.#spool.open();
+  }
+
+  async discardSpooled(body: SpooledBody): Promise<void> {
+    await this.#spool.remove([body.file]);
   }
 
   async listUnparsedSpooled(limit: number): Promise<{ deliveryId: number; path: string }[]> {
@@ -275,7 +283,12 @@ export class SqliteStore implements Store {
       },
       { fsync: false },
     );
-    if (orphaned.length > 0) await this.#spool.remove(orphaned);
+    if (orphaned.length > 0) {
+      // The fold above committed without an fsync; a power cut could bring its duplicate rows back, so
+      // their files go only after a durable commit has carried the fold to disk.
+      await this.#write('flush folded duplicates', () => this.#stmt.putSetting.run('last_fold_at', String(now)));
+      await this.#spool.remove(orphaned);
+    }
     if (pass.settled.length > 0) this.#emitSettled();
     return pass;
   }

@@ -155,7 +155,10 @@ export function prepareStatements(db: Database.Database) {
       `SELECT ${REQUEST_COLUMNS} FROM requests r WHERE r.request_id = @id`,
     ),
     byJobId: db.prepare<{ id: string; watermark: number }, RequestRow>(
-      `SELECT ${REQUEST_COLUMNS} FROM requests r WHERE r.job_id = @id ORDER BY r.created_at DESC LIMIT 1`,
+      // A minted (verified) request wins over an accepted one with the same jobId: anyone who knows an
+      // --accept path can post an envelope naming any jobId, and must not shadow the real job.
+      `SELECT ${REQUEST_COLUMNS} FROM requests r WHERE r.job_id = @id
+       ORDER BY (r.origin = 'minted') DESC, r.created_at DESC LIMIT 1`,
     ),
     deliveriesOf: db.prepare<{ requestId: string; watermark: number }, DeliveryRow>(
       `${INDEXED_DELIVERIES} WHERE i.request_id = @requestId
