@@ -1,3 +1,4 @@
+import { resolveAsyncApi } from '../ringcentral/apis.js';
 import { existsSync } from 'node:fs';
 import type { Config } from '../config.js';
 import { JobhookError } from '../errors.js';
@@ -57,6 +58,12 @@ export async function requireRequest(store: Store, id: string): Promise<RequestR
     const all = await store.listRequests({ limit: PREFIX_SCAN_LIMIT });
     const matches = all.filter((r) => r.requestId.startsWith(id) || (r.jobId?.startsWith(id) ?? false));
     if (matches.length === 1) return matches[0]!;
+    // Several requests of one job (a minted one and an unverified copy): the jobId lookup decides, minted first.
+    const jobIds = new Set(matches.map((r) => (r.jobId?.startsWith(id) ? r.jobId : r.requestId)));
+    if (jobIds.size === 1 && matches.every((r) => r.jobId?.startsWith(id))) {
+      const byJob = await store.findRequest([...jobIds][0]!);
+      if (byJob) return byJob;
+    }
     if (matches.length > 1) {
       const shown = matches.slice(0, 5).map((r) => (r.jobId?.startsWith(id) ? `${r.jobId} (jobId)` : r.requestId));
       const more = matches.length > shown.length ? ` and ${matches.length - shown.length} more` : '';
@@ -83,7 +90,8 @@ function missingId(command: string, rest: string): JobhookError {
 export function mintCommand(config: Config, out: Out): Promise<void> {
   return withRuntime(config, async (runtime) => {
     const base = await callbackBaseFor(runtime, config, (line) => process.stderr.write(`jobhook: ${line}\n`));
-    const minted = await minterFor(runtime, config, base.publicUrl, base.pathPrefix)({ api: config.api ?? undefined });
+    const api = config.api === null ? undefined : resolveAsyncApi(config.api).path;
+    const minted = await minterFor(runtime, config, base.publicUrl, base.pathPrefix)({ api });
     if (config.json) printJson(out, minted);
     else out.write(`${minted.callbackUrl}\n`);
   });
@@ -118,7 +126,8 @@ export function requestsCommand(config: Config, out: Out): Promise<void> {
   return withRuntime(config, async ({ store }) => {
     const requests = await store.listRequests({
       state: (config.state as DisplayState | null) ?? undefined,
-      api: config.api ?? undefined,
+      // `punctuate`, `speechToText` or the path, as everywhere else.
+      api: config.api === null ? undefined : resolveAsyncApi(config.api).path,
       limit: config.limit,
     });
     if (config.json) printJson(out, { requests });

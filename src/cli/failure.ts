@@ -48,7 +48,7 @@ function withCause(error: JobhookError): string {
     !usage && error.cause instanceof Error && !error.message.includes(error.cause.message)
       ? ` (${error.cause.message})`
       : '';
-  const fix = error.message.includes('; ') ? undefined : FIXES[error.code];
+  const fix = error.message.includes('; ') ? undefined : (credentialFix(error) ?? FIXES[error.code]);
   return `${error.message}${cause}${fix ? `; ${fix}` : ''}`;
 }
 
@@ -87,4 +87,18 @@ function unreachableEmulator(error: JobhookError, { command, config }: FailureCo
 
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ');
+}
+
+/**
+ * A refusal of the credentials or of the app's permissions is not fixed by changing the request body: an
+ * OAuth error (`OAU-…`, at login) or a 401/403 points at RC_USER_JWT and the app instead.
+ */
+function credentialFix(error: JobhookError): string | undefined {
+  if (error.code !== 'JH_ERR_API_REJECTED') return undefined;
+  const { status, errorCode } = error as JobhookError & { status?: number; errorCode?: string | null };
+  if (errorCode?.startsWith('OAU-') || status === 401) {
+    return 'check RC_USER_JWT (and RC_APP_CLIENT_ID/RC_APP_CLIENT_SECRET) for this RC_SERVER_URL';
+  }
+  if (status === 403) return "the app lacks a permission the API needs (e.g. AI): add it to the app's settings";
+  return undefined;
 }

@@ -1,12 +1,13 @@
 import type { DeliveryView, RequestDetailView } from '../inspector/request-view.js';
+import { displayStateOf } from '../store/display-state.js';
 import type { RequestRecord } from '../types.js';
 
 /** Human-readable renderings for the terminal; `--json` prints the same data as JSON instead. */
 export function formatRequestTable(requests: readonly RequestRecord[]): string {
-  if (requests.length === 0) return 'no requests yet (mint one with `jobhook mint`)\n';
+  if (requests.length === 0) return 'no requests match (mint one with `jobhook mint`, or change the filter)\n';
   const rows = requests.map((r) => [
     r.createdAt,
-    r.state,
+    displayStateOf(r) + (r.origin === 'accepted' ? ' (unverified)' : ''),
     r.requestId,
     r.jobId ?? '-',
     r.api ?? '-',
@@ -43,7 +44,12 @@ function formatDelivery(d: DeliveryView): string {
 export function formatRequestDetail({ request: r, deliveries }: RequestDetailView): string {
   const lines = [
     `request   ${r.requestId}  (${r.kind})`,
-    `state     ${r.state}${r.completedAt ? ` at ${r.completedAt}` : ''}`,
+    `state     ${displayStateOf(r)}${r.completedAt ? ` at ${r.completedAt}` : ''}`,
+    ...(r.submitError ? [`submit    ${r.submitState}: ${r.submitError}`] : []),
+    ...(r.origin === 'accepted'
+      ? ['origin    accepted at an --accept path: unverified (anyone who knows the URL can post there)']
+      : []),
+    ...(r.parentRequestId ? [`parent    ${r.parentRequestId} (another job's results arrived on its URL)`] : []),
     `jobId     ${r.jobId ?? '-'}`,
     `api       ${r.api ?? '-'}`,
     `callback  ${r.callbackUrl ?? '-'}`,

@@ -60,7 +60,7 @@ export function showProgress(job: Job, err: Out, startedMs: number): () => void 
     void job.record().then(
       (r) => {
         const now = Date.now();
-        const text = `${r.state}, ${r.deliveryCount} deliveries; ${r.state === 'pending' ? nextStep(r, now) : 'settled'}`;
+        const text = `${r.state}, ${r.deliveryCount} ${r.deliveryCount === 1 ? 'delivery' : 'deliveries'}; ${r.state === 'pending' ? nextStep(r, now) : 'settled'}`;
         if (tty) {
           err.write(`\r\x1b[Kwaiting ${formatSpan(now - startedMs)}: ${text}`);
           drawn = true;

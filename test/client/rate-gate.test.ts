@@ -45,7 +45,8 @@ describe('RateGate holds (defaults: floor 1 s, ceiling 10 minutes)', () => {
   it('clamps Retry-After into [1 s, 10 min] and falls back to 30 s for garbage', async () => {
     const within = (ms: number, low: number, high: number): void => {
       expect(ms).toBeGreaterThanOrEqual(low);
-      expect(ms).toBeLessThanOrEqual(high);
+      // The hold is measured from before the call; the gate computes it a few ms later.
+      expect(ms).toBeLessThanOrEqual(high + 50);
     };
     within(await holdAfter(answer(429, { 'retry-after': '0' })), 900, 1000);
     within(await holdAfter(answer(429, { 'retry-after': '-1' })), 29_900, 30_000);
