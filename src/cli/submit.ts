@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+import { existsSync } from 'node:fs';
 import type { Config } from '../config.js';
 import { JobhookError } from '../errors.js';
 import { ASYNC_APIS, ENCODINGS, encodingForUrl, resolveAsyncApi } from '../ringcentral/apis.js';
@@ -84,6 +86,22 @@ export async function submitCommand(
     err.write(
       `jobhook: no RC_* credentials; using the local emulator at ${credentials.server} (start it with \`jobhook dev\`)\n`,
     );
+  // A new database means a new secret: a `jobhook dev` running from another folder would refuse the URLs
+  // minted in it, and `--wait` would sit out its whole timeout (measured). So when this database is new and
+  // the local emulator answers (dev runs, elsewhere), say so instead. A named public URL means the user knows.
+  if (
+    local &&
+    !config.explicit.has('public-url') &&
+    config.dbPath !== ':memory:' &&
+    !existsSync(config.dbPath) &&
+    (await answers(credentials.server))
+  ) {
+    throw new JobhookError(
+      'JH_ERR_INVALID_CONFIG',
+      `no jobhook database at ${config.dbPath}, but a jobhook dev is running elsewhere and would refuse callback URLs ` +
+        'minted in a new one; run submit in the folder where dev runs, or pass --db <its database>',
+    );
+  }
   const logger = createLogger(config);
   const runtime = await openRuntime(config, logger);
   // At the default level the client's info lines would interleave with the progress line on stderr;
@@ -106,4 +124,20 @@ export async function submitCommand(
     await jobhook.close();
     await runtime.store.close();
   }
+}
+
+/** Whether something accepts TCP connections at the server URL's host and port, within half a second. */
+function answers(server: string): Promise<boolean> {
+  const url = new URL(server);
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  return new Promise((resolve) => {
+    const socket = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }

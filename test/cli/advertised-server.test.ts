@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, startServer, type ServerProcess } from '../helpers/cli-process.js';
 import { sttEnvelope } from '../helpers/fixtures.js';
@@ -26,6 +27,30 @@ describe('mint in a second terminal', () => {
     expect((JSON.parse(flagged.stdout) as { callbackUrl: string }).callbackUrl).toMatch(
       /^https:\/\/tunnel\.example\/hooks\//,
     );
+  });
+
+  it('refuses to submit from a new database while a jobhook dev runs elsewhere (its URLs would be refused)', async () => {
+    server = await startServer(['--db', tempDbPath(), '--emulator-port', '0'], 'dev');
+    const emulatorPort = /emulator\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(server.banner)![1]!;
+    const elsewhere = tempDbPath();
+    const bodyFile = `${elsewhere}.body.json`;
+    writeFileSync(bodyFile, JSON.stringify({ texts: ['hello there'] }));
+    const submitted = runCli([
+      'submit',
+      'punctuate',
+      '--body',
+      bodyFile,
+      '--db',
+      elsewhere,
+      '--emulator-port',
+      emulatorPort,
+      '--wait',
+      '--timeout',
+      '20s',
+    ]);
+    // Before: it minted URLs with the new database's secret, dev refused them, and the wait ran out.
+    expect(submitted.status).toBe(2);
+    expect(submitted.stderr).toMatch(/a jobhook dev is running elsewhere/);
   });
 
   it('warns when no server has recorded a URL in that database', () => {
