@@ -173,7 +173,9 @@ describe('jobhook serve (process)', () => {
       );
       expect(code).toBe(0);
       expect(tookMs).toBeLessThan(8000); // before: not exited after 120 s, retrying forwards meanwhile
-      expect(arrivals.filter((at) => at > signalledAt)).toEqual([]);
+      // Forwards of results that settled during the burst may have been sent a moment before the signal
+      // and arrive just after it; one started after the signal would keep arriving (before: retries for 120 s).
+      expect(arrivals.filter((at) => at > signalledAt + 250)).toEqual([]);
       expect(missingFrom(dbPath, [...acked, ...load.acked])).toEqual([]);
       expect(load.acked.length).toBeGreaterThan(0);
       const db = new Database(dbPath, { readonly: true });
