@@ -29,6 +29,21 @@ export function readMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
 export function migrate(db: Database.Database, migrations: Migration[] = readMigrations()): void {
   db.exec(`CREATE TABLE IF NOT EXISTS jobhook_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`);
+  // A database a newer jobhook migrated has tables this code does not know how to keep consistent (graphile-
+  // worker refuses the same way): stop before touching it rather than write rows the newer code misreads.
+  const newest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  const ahead = db
+    .prepare<[number], { version: number; name: string }>(
+      'SELECT version, name FROM jobhook_migrations WHERE version > ? ORDER BY version DESC LIMIT 1',
+    )
+    .get(newest);
+  if (ahead) {
+    throw new JobhookError(
+      'JH_ERR_MIGRATION_FAILED',
+      `the database is at schema ${ahead.version} (${ahead.name}), newer than this jobhook knows (${newest}): ` +
+        'it was opened by a newer jobhook; upgrade this one, or use another --db',
+    );
+  }
   const applied = db.prepare<[number], { version: number }>('SELECT version FROM jobhook_migrations WHERE version = ?');
   const record = db.prepare('INSERT INTO jobhook_migrations (version, name, applied_at) VALUES (?, ?, ?)');
   for (const migration of migrations) {
