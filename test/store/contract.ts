@@ -795,9 +795,17 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       it.todo(
         "completing a run requires owning its lease: a process whose lease expired cannot dead-letter the new owner's run (issue #11)",
       );
-      it.todo(
-        'retryHandlerRuns({ all: true }) does not hand a run still leased by another process to a second owner (issue #11: claims with an owner)',
-      );
+      it('retryHandlerRuns({ all: true }) leaves a run still leased alone, so no second owner takes it', async () => {
+        await store.registerHandler('h');
+        const id = await mint(store);
+        await settle(store, id, 'Success', 'job-leased');
+        const now = Date.now();
+        expect(await store.claimHandlerRuns('h', null, now, 600_000, 10)).toHaveLength(1);
+        // Before: the replay reset it to pending, and the other process claimed it while it still ran here.
+        expect(await store.retryHandlerRuns(id, { all: true })).toBe(0);
+        expect(await (await t.second()).claimHandlerRuns('h', null, now + 5_000, 30_000, 10)).toEqual([]);
+        expect((await store.listHandlerRuns(id))[0]).toMatchObject({ state: 'running', attempts: 1 });
+      });
     });
 
     describe('health and close', () => {

@@ -52,9 +52,12 @@ export function prepareHandlerRuns(db: Database.Database) {
      WHERE handler = ? AND request_id = ?`,
   );
   const list = db.prepare<[string], RunRow>('SELECT * FROM handler_runs WHERE request_id = ? ORDER BY handler');
+  // A run still leased by someone is left alone, even for a replay of every run: resetting it would hand
+  // it to a second owner while the first is still running it.
   const retry = db.prepare(
     `UPDATE handler_runs SET state = 'pending', attempts = 0, next_attempt_at = @now, updated_at = @now
-     WHERE request_id = @requestId AND (@all OR state = 'dead')`,
+     WHERE request_id = @requestId
+       AND (state = 'dead' OR (@all AND NOT (state = 'running' AND lease_until > @now)))`,
   );
 
   return {
