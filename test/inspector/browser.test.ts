@@ -1,17 +1,15 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { mkdirSync, readFileSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
 import SrtParser from 'srt-parser-2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, startServer, type ServerProcess } from '../helpers/cli-process.js';
 import { post } from '../helpers/receiver-harness.js';
 import { tempDbPath } from '../helpers/temp.js';
+import { hasChromium, launchChromium, warnIfNoChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = new URL('../../test-results/', import.meta.url).pathname;
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium)
-  console.warn(`SKIPPED browser tests: ${CHROMIUM} is missing (apt-get install chromium; .ci/run does)`);
+warnIfNoChromium('browser tests');
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -40,18 +38,7 @@ describe.skipIf(!hasChromium)('inspector in a real browser', () => {
     dev = await startServer(['--db', dbPath, '--emulator-port', '0', '--latency', '1500ms'], 'dev');
     inspector = /inspector\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(dev.banner)![1]!;
     emulator = /emulator\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(dev.banner)![1]!;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalApi, type LocalApiHarness } from '../helpers/local-api-harness.js';
 import { waitFor } from '../helpers/receiver-harness.js';
+import { hasChromium, launchChromium, warnIfNoChromium } from '../helpers/chromium.js';
 
 /**
  * jobhook issue #9 in a real browser: a page on another origin (here another port of 127.0.0.1) fires every
@@ -12,10 +12,7 @@ import { waitFor } from '../helpers/receiver-harness.js';
  * to 127.0.0.1 by the browser's resolver) loads it under a foreign Host. Nothing may be minted, replayed or
  * read; the inspector page itself must still list and replay.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium)
-  console.warn(`SKIPPED hostile-page browser tests: ${CHROMIUM} is missing (apt-get install chromium; .ci/run does)`);
+warnIfNoChromium('hostile-page browser tests');
 
 interface Seen {
   method: string;
@@ -73,20 +70,10 @@ describe.skipIf(!hasChromium)('hostile pages in a real browser', () => {
   let attacker: Server | undefined;
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        // DNS rebinding without DNS: the attacker's name resolves to loopback, as it would after rebinding.
-        '--host-resolver-rules=MAP attacker.example 127.0.0.1',
-      ],
-    });
+    browser = await launchChromium([
+      // DNS rebinding without DNS: the attacker's name resolves to loopback, as it would after rebinding.
+      '--host-resolver-rules=MAP attacker.example 127.0.0.1',
+    ]);
   });
 
   afterAll(async () => {

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeOutcome } from '../../src/emulator/job-results.js';
 import { JobhookError } from '../../src/errors.js';
@@ -7,17 +7,15 @@ import { ASYNC_APIS, type AsyncApiName } from '../../src/ringcentral/apis.js';
 import { sttEnvelope } from '../helpers/fixtures.js';
 import { startLocalApi, type LocalApiHarness } from '../helpers/local-api-harness.js';
 import { post, waitFor } from '../helpers/receiver-harness.js';
+import { hasChromium, launchChromium, warnIfNoChromium } from '../helpers/chromium.js';
 
 /**
  * jobhook issue #10 in a real browser: what a new user found wrong on the inspector page, each reproduced on
  * a request made for it (envelopes built here, from the emulator's result builders), against the local API
  * and a real receiver in this process.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = new URL('../../test-results/', import.meta.url).pathname;
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium)
-  console.warn(`SKIPPED inspector page browser tests: ${CHROMIUM} is missing (apt-get install chromium; .ci/run does)`);
+warnIfNoChromium('inspector page browser tests');
 
 const ACCEPT_PATH = '/hook';
 const DEAD_HANDLER = 'always-fails';
@@ -94,10 +92,7 @@ describe.skipIf(!hasChromium)('inspector page in a real browser (issue #10)', ()
     mkdirSync(RESULTS, { recursive: true });
     local = await startLocalApi({ acceptPaths: [ACCEPT_PATH] });
     base = `http://127.0.0.1:${local.port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

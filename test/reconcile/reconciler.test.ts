@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { CLI } from '../helpers/cli-process.js';
 import { startHarness, waitFor, type Harness } from '../helpers/receiver-harness.js';
 import { tempDbPath } from '../helpers/temp.js';
 import { largeSuccessEnvelope, startFakePlatform, type FakePlatform } from '../ringcentral/fake-platform.js';
+import { closedPort } from '../helpers/ports.js';
 
 const SIZES = [70_000, 300_000, 2_000_000];
 
@@ -29,13 +29,6 @@ function runCli(
   });
 }
 
-async function closedPort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ApiRejectedError } from '../../src/errors.js';
 import { createPlatform, PlatformNetworkError, type Platform } from '../../src/ringcentral/platform.js';
 import { largeSuccessEnvelope, startFakePlatform, type FakePlatform } from './fake-platform.js';
+import { closedPort } from '../helpers/ports.js';
 
 const credentials = (server: string) => ({ server, clientId: 'id', clientSecret: 'secret', jwt: 'a.b.c' });
 const cleanups: (() => Promise<void>)[] = [];
@@ -141,11 +142,3 @@ describe('createPlatform: deadlines and network failures', () => {
     expect(tokenRequests).toBe(1);
   });
 });
-
-async function closedPort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
