@@ -158,15 +158,25 @@ export interface RequestSettledEvent {
 }
 
 /**
- * A result handler's run for one request: `pending` (due at `nextAttemptAt`), `running` (leased),
- * `succeeded`, or `dead` (every attempt failed; `jobhook retry` makes it pending again).
+ * A handler's run for one event: `pending` (due at `nextAttemptAt`), `running` (leased by `owner` until
+ * `leaseUntil`), `succeeded`, or `dead` (every attempt failed; `jobhook retry` makes it pending again).
+ * A request's settlement is the event `settled:<requestId>`; later kinds (subscription notifications) carry
+ * many events per request.
  */
 export interface HandlerRun {
   handler: string;
+  eventKey: string;
   requestId: string;
+  /** The delivery the event is about (the deciding one for a settlement). */
+  deliveryId: number | null;
   state: 'pending' | 'running' | 'succeeded' | 'dead';
   attempts: number;
   nextAttemptAt: string;
+  owner: string | null;
+  leaseUntil: string | null;
   lastError: string | null;
   updatedAt: string;
 }
+
+/** The event key of a request's settlement in the handler queue. */
+export const settledEventKey = (requestId: string): string => `settled:${requestId}`;

@@ -2,6 +2,7 @@ import type {
   DeliveryRecord,
   IncomingDelivery,
   EnvelopeParseResult,
+  EnvelopeSummary,
   HandlerRun,
   IndexPass,
   RecordedDelivery,
@@ -13,36 +14,28 @@ import type {
 } from '../types.js';
 import type { DisplayState } from './display-state.js';
 
-/**
- * The one interface the receiver, the client and the CLI meet at. Every method is async so that a
- * PostgreSQL implementation shared by several receiver processes fits behind it unchanged.
- *
- * Durability contract: when `recordDeliveries` resolves, every delivery in the batch is committed and
- * fsync'd; when it rejects, none is, and the caller must not acknowledge any of them.
- */
-export interface Store {
-  /** Returns the callback secrets, newest first, creating the first one with `generate` on first use. */
-  ensureSecrets(generate: () => string): Promise<string[]>;
-  /** Returns a setting, storing `generate()` first when it is absent (e.g. the forwarding secret). */
-  ensureSetting(key: string, generate: () => string): Promise<string>;
+/** Which envelope settles a request and how each kind of delivery is parsed: pure rules from `ringcentral/`. */
+export interface DeliveryRules {
+  /** The verdict on one body of a request of `kind`; the store keeps the raw bytes whatever it says. */
+  parse(body: Buffer, kind: RequestKind): EnvelopeParseResult;
+  /** The state an envelope settles its request in, or null when it does not (`InProgress`, unknown). */
+  settlementOf(envelope: EnvelopeSummary): 'succeeded' | 'failed' | null;
+}
+
+/** The outcome a handler reports for a run it owns. `retryInMs` counts on the database's clock; null: dead. */
+export type RunOutcome = { ok: true } | { ok: false; error: string; retryInMs: number | null };
+
+/** The receiver's side: durable receipts, large-body spooling, and the after-ack indexing. */
+export interface IngestStore {
   /**
-   * Whether the store can take writes at all: not when it is closed or its files were removed or replaced
-   * (a passing lock or a full disk is not reported here: those recover by themselves). `/healthz` says so.
+   * Whether the store can take writes at all: not when it is closed, its files were removed or replaced, or
+   * (PostgreSQL) the database has stopped answering. `/healthz` says so; a passing lock is not reported.
    */
   health(): { ok: true } | { ok: false; problem: string };
-  /** Reads a setting; null when absent. */
-  getSetting(key: string): Promise<string | null>;
-  /** Writes a setting (e.g. the public URL a running server advertises to other processes). */
-  putSetting(key: string, value: string): Promise<void>;
-  /** Adds a new newest secret; older ones keep verifying. Returns the keyring, newest first. */
-  addSecret(secret: string): Promise<string[]>;
-
-  /** Write-ahead: records a minted request before its callback URL is handed to anyone. */
-  createRequest(input: NewRequest): Promise<RequestRecord>;
-
   /**
-   * Commits a batch of receipts in one fsync'd transaction. This is the whole hot path: nothing is
-   * parsed, deduplicated or indexed here.
+   * Commits a batch of receipts in one durable transaction (fsync'd / `synchronous_commit`). This is the
+   * whole hot path: nothing is parsed, deduplicated or indexed here. Rejects with JH_ERR_STORE_UNAVAILABLE
+   * when nothing was committed (the caller answers 503).
    */
   recordDeliveries(batch: readonly IncomingDelivery[]): Promise<RecordedDelivery[]>;
   /**
@@ -51,88 +44,166 @@ export interface Store {
    * reference to pass as `IncomingDelivery.body`. Nothing refers to the bytes until that delivery commits.
    */
   openBodySink(): Promise<BodySink>;
+  /** Removes a spooled body whose delivery was not recorded (its commit failed): nothing refers to it. */
+  discardSpooled(body: SpooledBody): Promise<void>;
   /**
    * Spooled receipts not yet indexed that need a parse (no byte-identical indexed delivery), oldest first,
    * with a path the caller can read them from: the indexer parses them in a worker thread, off the event loop.
    */
-  /** Removes a spooled body whose delivery was not recorded (its commit failed): nothing refers to it. */
-  discardSpooled(body: SpooledBody): Promise<void>;
   listUnparsedSpooled(limit: number): Promise<{ deliveryId: number; path: string }[]>;
   /**
-   * The after-ack step: takes up to `limit` receipts not yet indexed, oldest first, folds byte-identical
-   * re-deliveries into the first one's count, parses the others with `parse` (or takes the verdict from
-   * `preparsed`, by delivery id), indexes jobIds and settles requests on their first terminal envelope.
-   * A spooled body missing from `preparsed` is never parsed here: the pass stops before it (`blocked`).
-   * Emits `settled` after the commit. Idempotent and safe to run from several processes; whatever a crash
-   * leaves unindexed is picked up by the next call.
+   * The after-ack step: claims up to `limit` receipts not yet indexed (found by their own state, never by a
+   * watermark; on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so instances index side by side), folds
+   * byte-identical re-deliveries into the first one's count, parses the others with `rules.parse` (or takes
+   * the verdict from `preparsed`, by delivery id), indexes jobIds and settles requests by
+   * `rules.settlementOf`. Settling creates, in the same transaction, one run per registered handler whose
+   * api matches, and sends the settlement hint. A spooled body missing from `preparsed` is never parsed
+   * here: the pass stops before it (`blocked`). Whatever a crash leaves unindexed is picked up later.
    */
   indexDeliveries(
-    parse: (body: Buffer) => EnvelopeParseResult,
+    rules: DeliveryRules,
     limit?: number,
     preparsed?: ReadonlyMap<number, EnvelopeParseResult>,
   ): Promise<IndexPass>;
+}
 
-  /** Records the progress of a job's submission; a jobId the request already learned is kept. */
-  updateSubmission(requestId: string, update: { state: SubmitState; jobId?: string; error?: string }): Promise<void>;
-  /** Marks submissions that a stopped process left `submitting` as `unknown`; returns their request IDs. */
-  markInterruptedSubmissions(): Promise<string[]>;
+/** Installation settings and the callback keyring. */
+export interface SettingsStore {
+  /** Returns the callback secrets, newest first, creating the first one with `generate` on first use. */
+  ensureSecrets(generate: () => string): Promise<string[]>;
+  /** Returns a setting, storing `generate()` first when it is absent (e.g. the forwarding secret). */
+  ensureSetting(key: string, generate: () => string): Promise<string>;
+  /** Reads a setting; null when absent. */
+  getSetting(key: string): Promise<string | null>;
+  /** Writes a setting (e.g. the public URL a running server advertises to other processes). */
+  putSetting(key: string, value: string): Promise<void>;
+  /** Adds a new newest secret; older ones keep verifying. Returns the keyring, newest first. */
+  addSecret(secret: string): Promise<string[]>;
+}
+
+/** The client's side: write-ahead requests and their submissions. */
+export interface RequestStore {
+  /** Write-ahead: records a minted request before its callback URL is handed to anyone. A taken id: JH_ERR_STORE_CONFLICT. */
+  createRequest(input: NewRequest): Promise<RequestRecord>;
   /**
-   * Pending requests with a jobId whose status check is due: `next_check_at` passed, or never checked and
-   * older than `firstCheckAfterMs`. Oldest due first.
+   * Records the progress of a job's submission; a jobId the request already learned is kept. `submitting`
+   * claims the submission for this store's owner (see `ownerId`): while that owner is alive (its heartbeat
+   * lease holds), no other process marks it interrupted. Unknown request: JH_ERR_NOT_FOUND.
    */
-  listDueForCheck(nowMs: number, firstCheckAfterMs: number, limit: number): Promise<RequestRecord[]>;
+  updateSubmission(requestId: string, update: { state: SubmitState; jobId?: string; error?: string }): Promise<void>;
+  /**
+   * Marks `unknown` the submissions left `submitting` by owners that stopped (their heartbeat lease expired,
+   * or they closed); never another live process's. Returns their request IDs.
+   */
+  markInterruptedSubmissions(): Promise<string[]>;
+}
+
+/** Reconciliation's side: status checks are claimed, so instances never check one job at once. */
+export interface CheckQueue {
+  /**
+   * Claims up to `limit` pending requests with a jobId whose status check is due on the database's clock
+   * (`next_check_at` passed, or never checked and older than `firstCheckAfterMs`), and not claimed by
+   * another owner whose lease holds, for `leaseMs`. Oldest due first.
+   */
+  claimDueChecks(firstCheckAfterMs: number, leaseMs: number, limit: number): Promise<RequestRecord[]>;
   /** Pending requests with a jobId whose first or next status check is not due yet, and when the next one is. */
-  countNotYetDue(nowMs: number, firstCheckAfterMs: number): Promise<{ count: number; nextDueAtMs: number | null }>;
-  /** Records a status check that found no result yet, and when to look again. */
-  scheduleCheck(requestId: string, nextCheckAtMs: number): Promise<void>;
+  countNotYetDue(firstCheckAfterMs: number): Promise<{ count: number; nextDueAtMs: number | null }>;
+  /**
+   * Records a status check that found no result yet and when to look again (`inMs` on the database's
+   * clock), releasing this owner's claim. Returns false (nothing written) when another owner's claim on
+   * it holds or it is no longer pending; unknown request: JH_ERR_NOT_FOUND.
+   */
+  scheduleCheck(requestId: string, inMs: number): Promise<boolean>;
   /** Settles a pending request as `expired` (the job can no longer be read back). False if not pending. */
   markExpired(requestId: string): Promise<boolean>;
-  getDelivery(deliveryId: number): Promise<DeliveryRecord | undefined>;
+}
 
-  /** Registers a result handler by name; on first registration it starts from the current settlements. */
-  registerHandler(name: string): Promise<void>;
+/**
+ * The durable handler queue. Runs are created when a request settles (one per handler registered then, whose
+ * api matches), keyed by `(handler, eventKey)` so one request may carry many events; a claim leases a run to
+ * this store's owner on the database's clock, and only the owner completes it.
+ */
+export interface HandlerQueue {
+  /** Registers (or re-registers) a handler by name; it gets runs for settlements from now on. */
+  registerHandler(name: string, api: string | null): Promise<void>;
   /**
-   * Creates the runs a handler is owed (requests settled `succeeded`/`failed` after its registration,
-   * whose api matches `api` unless null), then leases up to `limit` due runs for `leaseMs`: pending ones
-   * whose time has come and running ones whose lease expired (their process stopped). Attempts are counted.
+   * Leases up to `limit` due runs of `handler` for `leaseMs`: pending ones whose time has come and running
+   * ones whose lease expired (their owner stopped). Attempts are counted.
    */
-  claimHandlerRuns(
-    handler: string,
-    api: string | null,
-    nowMs: number,
-    leaseMs: number,
-    limit: number,
-  ): Promise<HandlerRun[]>;
-  /** Ends a leased run: succeeded, retried at `retryAtMs`, or dead when `retryAtMs` is null. */
-  completeHandlerRun(
-    handler: string,
-    requestId: string,
-    outcome: { ok: true } | { ok: false; error: string; retryAtMs: number | null },
-  ): Promise<void>;
+  claimHandlerRuns(handler: string, leaseMs: number, limit: number): Promise<HandlerRun[]>;
+  /**
+   * Ends a run this owner leased: succeeded, retried in `retryInMs`, or dead. When the lease was lost (it
+   * expired and another owner took the run, or it was never ours) nothing is written: JH_ERR_LEASE_LOST.
+   */
+  completeHandlerRun(run: { handler: string; eventKey: string }, outcome: RunOutcome): Promise<void>;
   listHandlerRuns(requestId: string): Promise<HandlerRun[]>;
   /**
-   * Makes a request's runs pending again (attempts restart): only dead ones, or with `all` every run,
-   * which replays the result through every handler and the forward target. Returns how many.
+   * Makes a request's runs pending again (attempts restart): only dead ones, or with `all` every run not
+   * leased right now, which replays the result through every handler and the forward target. Returns how many.
    */
   retryHandlerRuns(requestId: string, options?: { all?: boolean }): Promise<number>;
+}
 
+/**
+ * One rate budget per key (a RingCentral app and user's Heavy group), shared by every process on the
+ * database: a token bucket kept in the store, on the database's clock.
+ */
+export interface RateBudget {
+  /**
+   * Takes one token from `key`'s bucket (`capacity` tokens, refilled evenly over `windowMs`) unless a hold
+   * is in force. With `reserve`, only when more than `reserve` tokens would be left (low priority: what
+   * others leave). Returns 0 when taken, else how long to wait before asking again.
+   */
+  takeRateToken(key: string, limits: RateLimits): Promise<number>;
+  /**
+   * Tells every process what the platform said: a hold until `holdMs` from now (`Retry-After`, or an
+   * exhausted window), and/or the tokens it says remain. A hold only lengthens, never shortens.
+   */
+  reportRate(key: string, report: { holdMs?: number; remaining?: number; limits: RateLimits }): Promise<void>;
+}
+
+/** Read-only views for the inspector, the CLI and awaiting code. */
+export interface StoreReader {
+  /** Looks a request up by request ID or by jobId. */
+  findRequest(requestIdOrJobId: string): Promise<RequestRecord | undefined>;
+  listRequests(query?: RequestQuery): Promise<RequestRecord[]>;
+  listDeliveries(requestId: string): Promise<DeliveryRecord[]>;
+  getDelivery(deliveryId: number): Promise<DeliveryRecord | undefined>;
+  /**
+   * Subscribes to settlement hints, including those committed by other processes sharing the database.
+   * Hints can be lost (a dropped connection); `onResync` is then called once the store listens again, and
+   * the listener must re-read the state of whatever it waits for. Returns the unsubscribe function.
+   */
+  onSettled(listener: (event: RequestSettledEvent) => void, onResync?: () => void): () => void;
+}
+
+/**
+ * The one interface the receiver, the client and the CLI meet at, split by role; each caller takes the
+ * part it needs. Every method is async: SQLite (embedded) and PostgreSQL (shared by a fleet) fit behind it.
+ *
+ * Claims: every piece of work (receipts to index, handler runs, status checks, submissions in flight) is
+ * claimed by `ownerId` with a lease on the database's clock; completing it requires the owner, and an
+ * owner that dies leaves its claims to expire and be taken over.
+ */
+export interface Store
+  extends IngestStore, SettingsStore, RequestStore, CheckQueue, HandlerQueue, RateBudget, StoreReader {
+  /** This store's owner identity in claims: `host/pid/random`, one per open store. */
+  readonly ownerId: string;
   /**
    * Deletes requests whose submission never led anywhere — display state `rejected` or `unknown`, created
    * before `createdBeforeMs`, with no delivery and no handler run — and returns how many.
    */
   pruneRequests(state: 'rejected' | 'unknown', createdBeforeMs: number): Promise<number>;
-  /** Looks a request up by request ID or by jobId. */
-  findRequest(requestIdOrJobId: string): Promise<RequestRecord | undefined>;
-  listRequests(query?: RequestQuery): Promise<RequestRecord[]>;
-  listDeliveries(requestId: string): Promise<DeliveryRecord[]>;
-
-  /**
-   * Subscribes to terminal transitions, including those committed by other processes sharing the
-   * database (noticed within `watchIntervalMs` of the store); returns the unsubscribe function.
-   */
-  onSettled(listener: (event: RequestSettledEvent) => void): () => void;
-
   close(): Promise<void>;
+}
+
+export interface RateLimits {
+  /** Requests allowed per window (RingCentral Heavy: 10). */
+  capacity: number;
+  /** The window (RingCentral: 60 000 ms). */
+  windowMs: number;
+  /** Low priority: take a token only when more than this many would remain. @defaultValue 0 */
+  reserve?: number;
 }
 
 /** See `Store.openBodySink`. States: open → finished (durable) | discarded. */
