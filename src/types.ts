@@ -180,3 +180,11 @@ export interface HandlerRun {
 
 /** The event key of a request's settlement in the handler queue. */
 export const settledEventKey = (requestId: string): string => `settled:${requestId}`;
+
+/** Which envelope settles a request and how each kind of delivery is parsed: pure rules from `ringcentral/` (see delivery-rules.ts). */
+export interface DeliveryRules {
+  /** The verdict on one body of a request of `kind`; the store keeps the raw bytes whatever it says. */
+  parse(body: Buffer, kind: RequestKind): EnvelopeParseResult;
+  /** The state an envelope settles its request in, or null when it does not (`InProgress`, unknown). */
+  settlementOf(envelope: EnvelopeSummary): 'succeeded' | 'failed' | null;
+}

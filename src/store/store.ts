@@ -1,8 +1,8 @@
 import type {
   DeliveryRecord,
+  DeliveryRules,
   IncomingDelivery,
   EnvelopeParseResult,
-  EnvelopeSummary,
   HandlerRun,
   IndexPass,
   RecordedDelivery,
@@ -14,13 +14,7 @@ import type {
 } from '../types.js';
 import type { DisplayState } from './display-state.js';
 
-/** Which envelope settles a request and how each kind of delivery is parsed: pure rules from `ringcentral/`. */
-export interface DeliveryRules {
-  /** The verdict on one body of a request of `kind`; the store keeps the raw bytes whatever it says. */
-  parse(body: Buffer, kind: RequestKind): EnvelopeParseResult;
-  /** The state an envelope settles its request in, or null when it does not (`InProgress`, unknown). */
-  settlementOf(envelope: EnvelopeSummary): 'succeeded' | 'failed' | null;
-}
+export type { DeliveryRules } from '../types.js';
 
 /** The outcome a handler reports for a run it owns. `retryInMs` counts on the database's clock; null: dead. */
 export type RunOutcome = { ok: true } | { ok: false; error: string; retryInMs: number | null };
@@ -146,18 +140,23 @@ export interface HandlerQueue {
 
 /**
  * One rate budget per key (a RingCentral app and user's Heavy group), shared by every process on the
- * database: a token bucket kept in the store, on the database's clock.
+ * database, on the database's clock. It is a sliding-window log, not a refilling bucket: a bucket of
+ * `capacity` that refills over `windowMs` lets nearly twice `capacity` through in one window, and the
+ * platform counts a sliding window (a request over it starts a 60 s penalty).
  */
 export interface RateBudget {
   /**
-   * Takes one token from `key`'s bucket (`capacity` tokens, refilled evenly over `windowMs`) unless a hold
-   * is in force. With `reserve`, only when more than `reserve` tokens would be left (low priority: what
-   * others leave). Returns 0 when taken, else how long to wait before asking again.
+   * Takes one grant from `key`'s budget: at most `capacity` grants in any `windowMs` (plus a small margin for
+   * the time a request takes to reach the platform), none while a hold is in force. With `reserve`, only
+   * when more than `reserve` grants of the window would be left (low priority: what others leave).
+   * Returns 0 when taken, else how long to wait before asking again.
    */
   takeRateToken(key: string, limits: RateLimits): Promise<number>;
   /**
-   * Tells every process what the platform said: a hold until `holdMs` from now (`Retry-After`, or an
-   * exhausted window), and/or the tokens it says remain. A hold only lengthens, never shortens.
+   * Tells every process what the platform said: a hold for `holdMs` from now (`Retry-After`, or an
+   * exhausted window; a hold only lengthens, never shortens), and/or how many requests it says remain in
+   * its window (`X-Rate-Limit-Remaining`: the window is then treated as holding at least
+   * `capacity - remaining` grants).
    */
   reportRate(key: string, report: { holdMs?: number; remaining?: number; limits: RateLimits }): Promise<void>;
 }
@@ -202,7 +201,7 @@ export interface RateLimits {
   capacity: number;
   /** The window (RingCentral: 60 000 ms). */
   windowMs: number;
-  /** Low priority: take a token only when more than this many would remain. @defaultValue 0 */
+  /** Low priority: take a grant only when more than this many would remain in the window. @defaultValue 0 */
   reserve?: number;
 }
 
