@@ -5,7 +5,7 @@ import { JobhookError } from '../errors.js';
 import { EXPORT_FORMATS, exportResult, type ExportFormat } from '../inspector/exports.js';
 import { toDeliveryView } from '../inspector/request-view.js';
 import { generateSecret } from '../callback/callback-url.js';
-import { parseEnvelope } from '../ringcentral/envelope.js';
+import { deliveryRules } from '../ringcentral/delivery-rules.js';
 import { readOutcome } from '../store/outcome.js';
 import type { Store } from '../store/store.js';
 import { DISPLAY_STATES, isDisplayState, type DisplayState } from '../store/display-state.js';
@@ -20,7 +20,7 @@ async function withRuntime<T>(config: Config, fn: (runtime: Runtime) => Promise<
   try {
     // Index what a stopped (or busy) server has not yet: the commands then show folded duplicates and
     // parsed envelopes whatever the server's state. Idempotent, and cheap when nothing is pending.
-    for (let pass; !pass || pass.examined > 0;) pass = await runtime.store.indexDeliveries(parseEnvelope);
+    for (let pass; !pass || pass.examined > 0;) pass = await runtime.store.indexDeliveries(deliveryRules);
     return await fn(runtime);
   } finally {
     await runtime.store.close();

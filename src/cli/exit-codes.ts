@@ -31,6 +31,8 @@ export const EXIT_CODE_OF: Readonly<Record<JobhookErrorCode, ExitCode>> = {
   JH_ERR_STORE_UNAVAILABLE: EXIT.storeUnavailable,
   JH_ERR_STORE_CLOSED: EXIT.storeUnavailable,
   JH_ERR_MIGRATION_FAILED: EXIT.storeUnavailable,
+  JH_ERR_STORE_CONFLICT: EXIT.storeUnavailable,
+  JH_ERR_LEASE_LOST: EXIT.storeUnavailable,
   // The platform refused the request as given (bad body, bad credentials): the user changes the call.
   JH_ERR_API_REJECTED: EXIT.usage,
   // No 202 after every retry (5xx, 429, network): the platform is not taking jobs right now.

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { JobhookError } from '../errors.js';
-import type { Store } from '../store/store.js';
-import type { DeliveryRecord, RequestRecord } from '../types.js';
+import { isJobhookError, JobhookError } from '../errors.js';
+import type { RunOutcome, Store } from '../store/store.js';
+import type { DeliveryRecord, HandlerRun, RequestRecord } from '../types.js';
 
 /** What a result handler receives: one terminal result (Success or Fail) of one request. */
 export interface HandlerInput {
@@ -105,7 +105,7 @@ export class HandlerRunner {
         `a handler named ${name} is already registered; pass a distinct name`,
       );
     }
-    await this.#opts.store.registerHandler(name);
+    await this.#opts.store.registerHandler(name, api);
     this.#handlers.push({ name, api, fn });
     this.#start();
     this.kick();
@@ -113,7 +113,11 @@ export class HandlerRunner {
 
   #start(): void {
     if (this.#timer || this.#stopping) return;
-    this.#unsubscribe = this.#opts.store.onSettled(() => this.kick());
+    // A lost hint (a dropped connection to PostgreSQL) is caught up by a pass at once, as by the poll.
+    this.#unsubscribe = this.#opts.store.onSettled(
+      () => this.kick(),
+      () => this.kick(),
+    );
     this.#timer = setInterval(() => this.kick(), this.#opts.pollMs);
     this.#timer.unref();
   }
@@ -156,7 +160,7 @@ export class HandlerRunner {
         // The store's claim is synchronous under its async face, so no stop() slips in between this
         // check and the claim; one that comes during the await leaves the claimed runs leased, unstarted.
         if (free <= 0 || this.#stopping) return;
-        const runs = await store.claimHandlerRuns(handler.name, handler.api, Date.now(), leaseMs, free);
+        const runs = await store.claimHandlerRuns(handler.name, leaseMs, free);
         for (const run of runs) {
           if (this.#stopped()) {
             this.#opts.logger?.info(
@@ -165,10 +169,10 @@ export class HandlerRunner {
             );
             continue;
           }
-          const key = `${handler.name}\u0000${run.requestId}`;
+          const key = `${handler.name}\u0000${run.eventKey}`;
           if (this.#inFlight.has(key)) continue; // its lease ran out while it still runs here
           progress = true;
-          const done = this.#execute(handler, run.requestId, run.attempts).finally(() => {
+          const done = this.#execute(handler, run).finally(() => {
             this.#inFlight.delete(key);
             this.kick();
           });
@@ -178,26 +182,38 @@ export class HandlerRunner {
     }
   }
 
-  async #execute(handler: Registered, requestId: string, attempt: number): Promise<void> {
+  async #execute(handler: Registered, run: HandlerRun): Promise<void> {
     const { store, logger } = this.#opts;
+    const { requestId, attempts: attempt } = run;
     const signal = this.#abort.signal;
+    const complete = (outcome: RunOutcome): Promise<void> =>
+      store.completeHandlerRun(run, outcome).catch((err: unknown) => {
+        // Another process took the run over after this lease ran out: the run is its now, not an error here.
+        if (isJobhookError(err, 'JH_ERR_LEASE_LOST')) {
+          logger?.warn(
+            { handler: handler.name, requestId },
+            'handler run outlived its lease; another process owns it now',
+          );
+        } else logger?.error({ err, handler: handler.name, requestId }, 'handler run not recorded');
+      });
     try {
       const request = await store.findRequest(requestId);
-      const delivery =
-        request?.outcomeDeliveryId != null ? await store.getDelivery(request.outcomeDeliveryId) : undefined;
+      const deliveryId = run.deliveryId ?? request?.outcomeDeliveryId ?? null;
+      const delivery = deliveryId !== null ? await store.getDelivery(deliveryId) : undefined;
       if (!request || !delivery) {
         throw new JobhookError('JH_ERR_NOT_FOUND', `request ${requestId} has no deciding delivery to hand over`);
       }
+      // Runs are created for the api a handler had when the request settled; one registered since under
+      // another api (or a run carried over from an older schema) is not this handler's business.
+      if (handler.api !== null && request.api !== handler.api) return await complete({ ok: true });
       await handler.fn(handlerInput(request, delivery, attempt, signal));
       if (signal.aborted) return; // abandoned: the store may be closing, and the lease decides
-      await store.completeHandlerRun(handler.name, requestId, { ok: true });
+      await complete({ ok: true });
     } catch (error) {
       if (signal.aborted) return;
       const last = attempt >= this.#opts.maxAttempts;
-      const retryAtMs = last ? null : Date.now() + this.#opts.backoffMs * 2 ** (attempt - 1);
-      await store
-        .completeHandlerRun(handler.name, requestId, { ok: false, error: describeFailure(error), retryAtMs })
-        .catch((err: unknown) => logger?.error({ err, handler: handler.name, requestId }, 'handler run not recorded'));
+      const retryInMs = last ? null : this.#opts.backoffMs * 2 ** (attempt - 1);
+      await complete({ ok: false, error: describeFailure(error), retryInMs });
       logger?.warn({ err: error, handler: handler.name, requestId, attempt, dead: last }, 'result handler failed');
     }
   }

@@ -1,4 +1,4 @@
-import { JobFailedError, JobhookError } from '../errors.js';
+import { isJobhookError, JobFailedError, JobhookError } from '../errors.js';
 import { readOutcome } from '../store/outcome.js';
 import type { Store } from '../store/store.js';
 import type { RequestRecord } from '../types.js';
@@ -68,7 +68,12 @@ export class Job<TResult = unknown> {
           (outcome) => {
             if (outcome) finish(() => (outcome.ok ? resolve(outcome.value) : reject(outcome.error)));
           },
-          (error: unknown) => finish(() => reject(error instanceof Error ? error : new Error(String(error)))),
+          (error: unknown) => {
+            // The database is away for a while (PostgreSQL restarting): keep waiting; the store's resync
+            // after it reconnects, or the next hint, checks again.
+            if (isJobhookError(error, 'JH_ERR_STORE_UNAVAILABLE')) return;
+            finish(() => reject(error instanceof Error ? error : new Error(String(error))));
+          },
         );
       };
       const stopWaiting = this.#waiters.add(this.requestId, check);

@@ -15,9 +15,15 @@ export class Waiters {
 
   /** Calls `wake` when the request settles; returns the function that stops waiting. */
   add(requestId: string, wake: () => void): () => void {
-    this.#unsubscribe ??= this.#store.onSettled((event) => {
-      for (const fn of this.#byRequest.get(event.requestId) ?? []) fn();
-    });
+    this.#unsubscribe ??= this.#store.onSettled(
+      (event) => {
+        for (const fn of this.#byRequest.get(event.requestId) ?? []) fn();
+      },
+      // Hints were lost (the store's connection dropped): every waiter re-reads its request.
+      () => {
+        for (const set of [...this.#byRequest.values()]) for (const fn of [...set]) fn();
+      },
+    );
     let set = this.#byRequest.get(requestId);
     if (!set) this.#byRequest.set(requestId, (set = new Set()));
     set.add(wake);

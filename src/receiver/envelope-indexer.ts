@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { parseEnvelope } from '../ringcentral/envelope.js';
+import { deliveryRules } from '../ringcentral/delivery-rules.js';
 import type { Store } from '../store/store.js';
 import type { EnvelopeParseResult } from '../types.js';
 import { createBodyParser, type BodyParser } from './parse-worker.js';
@@ -73,7 +73,7 @@ export function createEnvelopeIndexer(store: Store, options: EnvelopeIndexerOpti
           preparsed.set(spooled.deliveryId, parsedAhead.get(spooled.deliveryId) ?? (await parser.parse(spooled.path)));
         }
         parsedAhead = preparsed;
-        const pass = await store.indexDeliveries(parseEnvelope, batchLimit, preparsed);
+        const pass = await store.indexDeliveries(deliveryRules, batchLimit, preparsed);
         examined = pass.examined;
         blocked = pass.blocked === true;
         for (const event of pass.settled) {

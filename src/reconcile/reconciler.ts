@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { JobhookError } from '../errors.js';
 import { JOB_STATUS_PATH } from '../ringcentral/apis.js';
-import { parseEnvelope } from '../ringcentral/envelope.js';
+import { deliveryRules } from '../ringcentral/delivery-rules.js';
 import { PlatformNetworkError, type PlatformAnswer } from '../ringcentral/platform.js';
 import type { Store } from '../store/store.js';
 import type { RequestRecord } from '../types.js';
@@ -17,6 +17,12 @@ import type { RequestRecord } from '../types.js';
  * in `errors` and scheduled again, and the pass goes on. Each read is also cut at `readTimeoutMs`, a
  * backstop for readers without a deadline of their own, so a stuck read cannot stop later passes.
  */
+/**
+ * How long a claimed status check stays this instance's: longer than a read (30 s) plus a rate-limit penalty
+ * (60 s) with room to spare. Past it another instance may check the job again (a harmless second read).
+ */
+const CHECK_LEASE_MS = 5 * 60_000;
+
 export interface ReconcilerOptions {
   store: Store;
   /** Reads a job's status (through the rate gate). */
@@ -60,8 +66,8 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   /** Set by stop(): the pass in progress starts no further read, and no pass follows (until start()/runOnce()). */
   let stopped = false;
 
-  const nextCheck = (record: RequestRecord): number =>
-    Date.now() + Math.min(maxIntervalMs, 60_000 * 2 ** record.checkCount);
+  /** How long until the next look at a job still pending (doubling from a minute, capped). */
+  const nextCheck = (record: RequestRecord): number => Math.min(maxIntervalMs, 60_000 * 2 ** record.checkCount);
 
   async function readStatus(path: string): Promise<PlatformAnswer> {
     let timer: NodeJS.Timeout | undefined;
@@ -91,9 +97,8 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       await store.scheduleCheck(record.requestId, nextCheck(record));
       return;
     }
-    const parsed = parseEnvelope(answer.body);
-    const status = parsed.ok ? parsed.envelope.status : null;
-    if (status === 'Success' || status === 'Fail') {
+    const parsed = deliveryRules.parse(answer.body, record.kind);
+    if (parsed.ok && deliveryRules.settlementOf(parsed.envelope) !== null) {
       const headers: string[] = [];
       answer.headers.forEach((value, name) => headers.push(name, value));
       await store.recordDeliveries([
@@ -105,7 +110,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
           receivedAtMs: Date.now(),
         },
       ]);
-      const pass = await store.indexDeliveries(parseEnvelope);
+      const pass = await store.indexDeliveries(deliveryRules);
       report.settled += pass.settled.filter((e) => e.requestId === record.requestId).length;
       return;
     }
@@ -128,8 +133,11 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       notYetDue: 0,
       nextDueAt: null,
     };
-    for (const record of await store.listDueForCheck(Date.now(), olderThanMs, limit)) {
-      if (stopped) break; // the rest stay due for the next start
+    // One claim at a time, just before its read: a claim covers one check (a rate-limit wait included), and
+    // whatever this pass does not reach stays free for another instance.
+    for (let n = 0; n < limit && !stopped; n++) {
+      const [record] = await store.claimDueChecks(olderThanMs, CHECK_LEASE_MS, 1);
+      if (!record) break;
       try {
         await check(record, report);
       } catch (error) {
@@ -143,7 +151,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     }
     if (report.checked > 0) logger?.info(report, 'reconciled through the status endpoint');
     // Said, not silent: a pass right after submitting checks nothing, and the user should know why.
-    const notDue = await store.countNotYetDue(Date.now(), olderThanMs);
+    const notDue = await store.countNotYetDue(olderThanMs);
     report.notYetDue = notDue.count;
     report.nextDueAt = notDue.nextDueAtMs === null ? null : new Date(notDue.nextDueAtMs).toISOString();
     return report;

@@ -1,9 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { JobhookError } from '../../errors.js';
 import type {
   DeliveryRecord,
+  DeliveryRules,
   EnvelopeParseResult,
   HandlerRun,
   IncomingDelivery,
@@ -14,22 +16,18 @@ import type {
   SpooledBody,
   SubmitState,
 } from '../../types.js';
-import type { BodySink, NewRequest, RequestQuery, Store } from '../store.js';
+import { indexPlan, runIndexPlanSync } from '../index-plan.js';
+import { applyReport, takeGrant, type RateWindowState } from '../rate-window.js';
+import type { BodySink, NewRequest, RateLimits, RequestQuery, RunOutcome, Store } from '../store.js';
 import { BodySpool } from './body-spool.js';
 import { prepareHandlerRuns } from './handler-runs.js';
-import { runIndexPass } from './index-pass.js';
+import { Instances } from './instances.js';
 import { migrate } from './migrate.js';
+import { countNotYetDue, listRequests, requestsByIds } from './sqlite-reader.js';
+import { sqliteIndexTx, toReceipt } from './sqlite-index-tx.js';
 import { SqliteWriter } from './sqlite-writer.js';
-import {
-  DEFAULT_INDEX_LIMIT,
-  prepareStatements,
-  REQUEST_COLUMNS,
-  SECRETS_KEY,
-  SETTLED_SEQ_KEY,
-  WATERMARK_KEY,
-  type Statements,
-} from './statements.js';
-import { toDeliveryRecord, toRequestRecord, type DeliveryRow, type RequestRow } from './rows.js';
+import { DEFAULT_INDEX_LIMIT, prepareStatements, SECRETS_KEY, type Statements } from './statements.js';
+import { toDeliveryRecord, toRequestRecord, type DeliveryRow } from './rows.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (created if missing). */
@@ -63,6 +61,13 @@ export interface SqliteStoreOptions {
    * @defaultValue 200
    */
   watchIntervalMs?: number;
+  /**
+   * A process that stops heartbeating for this long is taken for stopped: its submissions in flight are
+   * marked `unknown` by the next `markInterruptedSubmissions`. (A process of this machine that has exited is
+   * noticed at once.)
+   * @defaultValue 30_000
+   */
+  instanceLeaseMs?: number;
 }
 
 /**
@@ -71,6 +76,7 @@ export interface SqliteStoreOptions {
  * is derivable, so its commits skip the fsync and ride on the next durable one.
  */
 export class SqliteStore implements Store {
+  readonly ownerId = `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
   readonly #db: Database.Database;
   readonly #events = new EventEmitter<{ settled: [RequestSettledEvent] }>();
   readonly #stmt: Statements;
@@ -83,6 +89,7 @@ export class SqliteStore implements Store {
   #dataVersion = 0;
   #watch: NodeJS.Timeout | null = null;
   readonly #watchIntervalMs: number;
+  readonly #instances: Instances;
 
   constructor(options: SqliteStoreOptions) {
     try {
@@ -108,7 +115,13 @@ export class SqliteStore implements Store {
     const db = this.#db;
     this.#watchIntervalMs = options.watchIntervalMs ?? 200;
     this.#stmt = prepareStatements(db);
-    this.#runs = prepareHandlerRuns(db);
+    this.#runs = prepareHandlerRuns(db, this.ownerId);
+    this.#instances = new Instances({
+      owner: this.ownerId,
+      stmt: this.#stmt,
+      leaseMs: options.instanceLeaseMs ?? 30_000,
+      write: (what, fn) => this.#write(what, fn, { fsync: false }),
+    });
     // A spool file with no row is an interrupted delivery (never acknowledged). Another live process may
     // still be about to commit a fresh one, so only files older than an hour are removed.
     const referenced = new Set(this.#stmt.spoolFiles.all());
@@ -128,10 +141,10 @@ export class SqliteStore implements Store {
     return this.#writer.write(() => this.#open(), what, fn, options);
   }
 
-  /** Runs reads in one snapshot, so the watermark and the rows it splits agree; closed: JH_ERR_STORE_CLOSED. */
-  #read<T>(fn: (watermark: number) => T): T {
+  /** Runs reads in one snapshot (a request and its receipts agree); closed: JH_ERR_STORE_CLOSED. */
+  #read<T>(fn: () => T): T {
     const db = this.#open();
-    return db.transaction(() => fn(this.#stmt.watermark.get()!))();
+    return db.transaction(fn)();
   }
 
   async ensureSecrets(generate: () => string): Promise<string[]> {
@@ -206,9 +219,9 @@ export class SqliteStore implements Store {
   }
 
   async listUnparsedSpooled(limit: number): Promise<{ deliveryId: number; path: string }[]> {
-    return this.#read((watermark) =>
+    return this.#read(() =>
       this.#stmt.unparsedSpooled
-        .all(watermark, limit)
+        .all(limit)
         .map((row) => ({ deliveryId: row.delivery_id, path: this.#spool.pathOf(row.body_file) })),
     );
   }
@@ -245,7 +258,7 @@ export class SqliteStore implements Store {
   }
 
   async indexDeliveries(
-    parse: (body: Buffer) => EnvelopeParseResult,
+    rules: DeliveryRules,
     limit = DEFAULT_INDEX_LIMIT,
     preparsed?: ReadonlyMap<number, EnvelopeParseResult>,
   ): Promise<IndexPass> {
@@ -255,28 +268,18 @@ export class SqliteStore implements Store {
     const pass = await this.#write(
       'index deliveries',
       () => {
-        // Read the watermark inside the write lock: another process may have indexed meanwhile.
-        const rows = this.#stmt.pendingPage.all(this.#stmt.watermark.get()!, limit);
-        const result = runIndexPass({
+        // The write lock is the claim: receipts are read under it, so another process indexing meanwhile
+        // waits, then finds them done (`indexed_at` set, or folded away).
+        const receipts = this.#stmt.pendingPage.all(limit).map(toReceipt);
+        const tx = sqliteIndexTx({
           stmt: this.#stmt,
-          rows,
           nowMs: now,
-          // A caller that parses spooled bodies off the event loop (the indexer) passes `preparsed`: stop at
-          // one it has not parsed yet. Without it (CLI, reconciler), the file is read and parsed here, one
-          // body in memory at a time however large the page.
-          parse: (row) =>
-            preparsed?.get(row.delivery_id) ??
-            (row.body_file
-              ? preparsed
-                ? null
-                : this.#parseSpooled(row.body_file, parse)
-              : parse(this.#stmt.bodyOf.get(row.delivery_id)!.body)),
-          nextSettledSeq: () => this.#nextSettledSeq(),
+          rules,
+          preparsed,
+          parseSpooled: (file, kind) => this.#parseSpooled(file, (body) => rules.parse(body, kind)),
+          onSettle: (event) => this.#runs.createForSettlement(event, now),
         });
-        // Every row up to the last one examined (indexed or folded) is done; a blocked pass stops before the rest.
-        if (result.examined > 0) {
-          this.#stmt.putSetting.run(WATERMARK_KEY, String(rows[result.examined - 1]!.delivery_id));
-        }
+        const result = runIndexPlanSync(indexPlan(tx, receipts, rules, now));
         orphaned.push(...result.orphanedFiles);
         const { examined, duplicates, settled, blocked } = result;
         return { examined, duplicates, settled, blocked };
@@ -302,13 +305,6 @@ export class SqliteStore implements Store {
       return { ok: false, error: `stored body unreadable: ${(error as Error).message}` };
     }
     return parse(body);
-  }
-
-  /** Takes the next settlement number; only inside a write transaction. */
-  #nextSettledSeq(): number {
-    const current = Number(this.#stmt.getSetting.get(SETTLED_SEQ_KEY)?.value ?? 0);
-    this.#stmt.putSetting.run(SETTLED_SEQ_KEY, String(current + 1));
-    return current + 1;
   }
 
   /** Emits every settlement committed (by any process) since the last one emitted, in order. */
@@ -340,63 +336,92 @@ export class SqliteStore implements Store {
     requestId: string,
     update: { state: SubmitState; jobId?: string; error?: string },
   ): Promise<void> {
+    // A submission in flight is this process's claim while it heartbeats (see instances.ts).
+    if (update.state === 'submitting') await this.#instances.start();
     await this.#write('record the submission', () => {
-      this.#stmt.updateSubmission.run(update.state, update.jobId ?? null, update.error ?? null, Date.now(), requestId);
+      const { changes } = this.#stmt.updateSubmission.run({
+        state: update.state,
+        jobId: update.jobId ?? null,
+        error: update.error ?? null,
+        owner: this.ownerId,
+        now: Date.now(),
+        requestId,
+      });
+      if (changes === 0) throw new JobhookError('JH_ERR_NOT_FOUND', `no request ${requestId}`);
     });
   }
 
   async markInterruptedSubmissions(): Promise<string[]> {
-    return this.#write('mark interrupted submissions', () =>
-      this.#stmt.interrupted.all(Date.now()).map((r) => r.request_id),
-    );
+    return this.#instances.markInterrupted();
   }
 
-  async listDueForCheck(nowMs: number, firstCheckAfterMs: number, limit: number): Promise<RequestRecord[]> {
-    const sql = `SELECT ${REQUEST_COLUMNS} FROM requests r
-      WHERE r.state = 'pending' AND r.job_id IS NOT NULL
-        AND COALESCE(r.next_check_at, r.created_at + @delay) <= @now
-      ORDER BY COALESCE(r.next_check_at, r.created_at + @delay) LIMIT @limit`;
-    return this.#read((watermark) =>
-      this.#db
-        .prepare<Record<string, unknown>, RequestRow>(sql)
-        .all({ delay: firstCheckAfterMs, now: nowMs, limit, watermark })
-        .map(toRequestRecord),
+  async claimDueChecks(firstCheckAfterMs: number, leaseMs: number, limit: number): Promise<RequestRecord[]> {
+    const now = Date.now();
+    const ids = await this.#write(
+      'claim status checks',
+      () =>
+        this.#stmt.claimDue
+          .all({ owner: this.ownerId, leaseUntil: now + leaseMs, delay: firstCheckAfterMs, now, limit })
+          .map((r) => r.request_id),
+      { fsync: false },
     );
+    return this.#read(() => requestsByIds(this.#db, ids));
   }
 
-  async countNotYetDue(
-    nowMs: number,
-    firstCheckAfterMs: number,
-  ): Promise<{ count: number; nextDueAtMs: number | null }> {
-    const sql = `SELECT COUNT(*) AS count, MIN(COALESCE(r.next_check_at, r.created_at + @delay)) AS nextDueAtMs
-      FROM requests r WHERE r.state = 'pending' AND r.job_id IS NOT NULL
-        AND COALESCE(r.next_check_at, r.created_at + @delay) > @now`;
-    return this.#read(() =>
-      this.#db
-        .prepare<Record<string, unknown>, { count: number; nextDueAtMs: number | null }>(sql)
-        .get({ delay: firstCheckAfterMs, now: nowMs })!,
-    );
+  async countNotYetDue(firstCheckAfterMs: number): Promise<{ count: number; nextDueAtMs: number | null }> {
+    return this.#read(() => countNotYetDue(this.#db, Date.now(), firstCheckAfterMs));
   }
 
-  async scheduleCheck(requestId: string, nextCheckAtMs: number): Promise<void> {
-    await this.#write('schedule a status check', () => {
-      this.#stmt.scheduleCheck.run(nextCheckAtMs, Date.now(), requestId);
+  async scheduleCheck(requestId: string, inMs: number): Promise<boolean> {
+    return this.#write('schedule a status check', () => {
+      const now = Date.now();
+      const params = { next: now + inMs, now, owner: this.ownerId, requestId };
+      if (this.#stmt.scheduleCheck.run(params).changes > 0) return true;
+      if (this.#stmt.exists.get(requestId) === undefined) {
+        throw new JobhookError('JH_ERR_NOT_FOUND', `no request ${requestId}`);
+      }
+      return false;
     });
   }
 
   async markExpired(requestId: string): Promise<boolean> {
     const now = Date.now();
     const changed = await this.#write('mark the request expired', () => {
-      const pending = this.#stmt.requestState.get(requestId)?.state === 'pending';
-      if (pending) this.#stmt.settle.run('expired', null, now, now, this.#nextSettledSeq(), requestId);
-      return pending;
+      return this.#stmt.settle.run('expired', null, now, now, requestId).changes > 0;
     });
     if (changed) this.#emitSettled();
     return changed;
   }
 
+  async takeRateToken(key: string, limits: RateLimits): Promise<number> {
+    return this.#write(
+      'take from the rate budget',
+      () => {
+        const decision = takeGrant(this.#rateState(key), limits, Date.now());
+        this.#putRateState(key, decision.state);
+        return decision.waitMs;
+      },
+      { fsync: false },
+    );
+  }
+
+  async reportRate(key: string, report: { holdMs?: number; remaining?: number; limits: RateLimits }): Promise<void> {
+    await this.#write('record a rate limit', () => {
+      this.#putRateState(key, applyReport(this.#rateState(key), report, Date.now()));
+    });
+  }
+
+  #rateState(key: string): RateWindowState {
+    const row = this.#stmt.rateBudget.get(key);
+    return { grants: row ? (JSON.parse(row.grants) as number[]) : [], holdUntilMs: row?.hold_until ?? 0 };
+  }
+
+  #putRateState(key: string, state: RateWindowState): void {
+    this.#stmt.putRateBudget.run(key, JSON.stringify(state.grants), state.holdUntilMs);
+  }
+
   async getDelivery(deliveryId: number): Promise<DeliveryRecord | undefined> {
-    const row = this.#read((watermark) => this.#stmt.deliveryById.get({ id: deliveryId, watermark }));
+    const row = this.#read(() => this.#stmt.deliveryById.get({ id: deliveryId }));
     return row ? this.#toRecord(row) : undefined;
   }
 
@@ -405,26 +430,16 @@ export class SqliteStore implements Store {
     return toDeliveryRecord(row, row.body_file ? await this.#spool.read(row.body_file) : undefined);
   }
 
-  async registerHandler(name: string): Promise<void> {
-    await this.#write('register a handler', () => this.#runs.register(name));
+  async registerHandler(name: string, api: string | null): Promise<void> {
+    await this.#write('register a handler', () => this.#runs.register(name, api));
   }
 
-  async claimHandlerRuns(
-    handler: string,
-    api: string | null,
-    nowMs: number,
-    leaseMs: number,
-    limit: number,
-  ): Promise<HandlerRun[]> {
-    return this.#write('claim handler runs', () => this.#runs.claim(handler, api, nowMs, leaseMs, limit));
+  async claimHandlerRuns(handler: string, leaseMs: number, limit: number): Promise<HandlerRun[]> {
+    return this.#write('claim handler runs', () => this.#runs.claim(handler, Date.now(), leaseMs, limit));
   }
 
-  async completeHandlerRun(
-    handler: string,
-    requestId: string,
-    outcome: { ok: true } | { ok: false; error: string; retryAtMs: number | null },
-  ): Promise<void> {
-    await this.#write('complete a handler run', () => this.#runs.complete(handler, requestId, outcome, Date.now()));
+  async completeHandlerRun(run: { handler: string; eventKey: string }, outcome: RunOutcome): Promise<void> {
+    await this.#write('complete a handler run', () => this.#runs.complete(run, outcome, Date.now()));
   }
 
   async listHandlerRuns(requestId: string): Promise<HandlerRun[]> {
@@ -441,44 +456,24 @@ export class SqliteStore implements Store {
   }
 
   async findRequest(requestIdOrJobId: string): Promise<RequestRecord | undefined> {
-    return this.#read((watermark) => {
-      const params = { id: requestIdOrJobId, watermark };
+    return this.#read(() => {
+      const params = { id: requestIdOrJobId };
       const row = this.#stmt.byRequestId.get(params) ?? this.#stmt.byJobId.get(params);
       return row ? toRequestRecord(row) : undefined;
     });
   }
 
   async listRequests(query: RequestQuery = {}): Promise<RequestRecord[]> {
-    const where: string[] = [];
-    if (query.state === 'rejected' || query.state === 'unknown') {
-      where.push("r.state = 'pending' AND r.submit_state = @state");
-    } else if (query.state === 'pending') {
-      where.push("r.state = 'pending' AND r.submit_state NOT IN ('rejected', 'unknown')");
-    } else if (query.state) where.push('r.state = @state');
-    if (query.api) where.push('r.api = @api');
-    if (query.parentRequestId) where.push('r.parent_request_id = @parentRequestId');
-    const sql = `SELECT ${REQUEST_COLUMNS} FROM requests r ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-      ORDER BY r.created_at DESC, r.request_id DESC LIMIT @limit`;
-    return this.#read((watermark) =>
-      this.#db
-        .prepare<Record<string, unknown>, RequestRow>(sql)
-        .all({
-          state: query.state,
-          api: query.api,
-          parentRequestId: query.parentRequestId,
-          limit: query.limit ?? 100,
-          watermark,
-        })
-        .map(toRequestRecord),
-    );
+    return this.#read(() => listRequests(this.#db, query));
   }
 
   async listDeliveries(requestId: string): Promise<DeliveryRecord[]> {
-    const rows = this.#read((watermark) => this.#stmt.deliveriesOf.all({ requestId, watermark }));
+    const rows = this.#read(() => this.#stmt.deliveriesOf.all({ requestId }));
     return Promise.all(rows.map((row) => this.#toRecord(row)));
   }
 
-  onSettled(listener: (event: RequestSettledEvent) => void): () => void {
+  /** SQLite never loses a settlement (other processes' are read from the file), so `onResync` is never due. */
+  onSettled(listener: (event: RequestSettledEvent) => void, _onResync?: () => void): () => void {
     this.#events.on('settled', listener);
     if (!this.#watch) {
       this.#watch = setInterval(() => this.#checkForeignCommits(), this.#watchIntervalMs);
@@ -495,6 +490,8 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    // Gone on purpose: whatever it left submitting is interrupted now, not after its lease.
+    await this.#instances.stop().catch(() => undefined);
     this.#closed = true;
     if (this.#watch) clearInterval(this.#watch);
     this.#writer.stop();

@@ -80,6 +80,12 @@ export class SqliteWriter {
         await pauseBeforeRetry(deadlineMs);
         continue;
       }
+      // A constraint (a request ID already taken) is the caller's conflict, not an outage: no 503 for it.
+      if (isConstraintError(error)) {
+        throw new JobhookError('JH_ERR_STORE_CONFLICT', `cannot ${what}: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
       const waited = busy ? ` (another connection held the lock for over ${this.#busyTimeoutMs} ms)` : '';
       throw new JobhookError('JH_ERR_STORE_UNAVAILABLE', `cannot ${what}: ${(error as Error).message}${waited}`, {
         cause: error,
@@ -130,4 +136,9 @@ export class SqliteWriter {
     );
     this.#onProblem?.(this.#lost);
   }
+}
+
+function isConstraintError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT');
 }
