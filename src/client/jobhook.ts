@@ -16,7 +16,7 @@ import type { Store } from '../store/store.js';
 import { HandlerRunner, type HandlerRunnerOptions, type ResultHandler } from './handler-runner.js';
 import { Job } from './job.js';
 import { createMinter, type Mint } from './minter.js';
-import { RateGate, type RateGateOptions } from './rate-gate.js';
+import { RateBudgetUnavailableError, RateGate, rateBudgetKey, type RateGateOptions } from './rate-gate.js';
 import type { InputOf, ResultOf, TypedHandlerInput } from './typed-api.js';
 import { Waiters } from './waiters.js';
 
@@ -39,7 +39,15 @@ export interface JobhookOptions {
   /** Timeouts and login retries of the platform made from `ringcentral` (see `PlatformOptions`). @defaultValue 30 s per call, 3 login attempts */
   platformOptions?: PlatformOptions;
   /** Bounds of the rate gate's holds after 429 / an exhausted window. @defaultValue 1 s to 10 minutes */
-  rateLimit?: Omit<RateGateOptions, 'maxInFlight'>;
+  rateLimit?: Pick<RateGateOptions, 'minWaitMs' | 'maxWaitMs'>;
+  /**
+   * The Heavy group's budget (AI submissions and status reads), shared through the store by every process
+   * of one RingCentral app and user: raise it if your account's limit was raised. The platform's own
+   * `X-Rate-Limit-Limit`/`-Window`, once seen, take precedence. `key` names the budget when `platform`
+   * replaces `ringcentral` (not a secret: it is stored as given); see `rateBudgetKey` otherwise.
+   * @defaultValue `{ capacity: 10, windowMs: 60_000 }` (RingCentral's Heavy default)
+   */
+  rateBudget?: { capacity?: number; windowMs?: number; key?: string };
   /** Submission retries on 5xx, 429 and network errors. @defaultValue 5 */
   maxSubmitAttempts?: number;
   /** First retry delay, doubled per attempt, with ±50 % jitter. @defaultValue 2000 */
@@ -151,14 +159,17 @@ export async function createJobhook(options: JobhookOptions): Promise<Jobhook> {
     pathPrefix: normalizePathPrefix(options.pathPrefix ?? '/webhooks'),
   });
   const platform = options.platform ?? createPlatform(credentialsFrom(options.ringcentral), options.platformOptions);
-  const gate = new RateGate({ ...options.rateLimit, maxInFlight: options.maxInFlight });
+  const { key = rateBudgetKey(options.ringcentral), ...limits } = options.rateBudget ?? {};
+  const budget = { store, key, limits };
+  const gate = new RateGate({ ...options.rateLimit, maxInFlight: options.maxInFlight, budget, logger });
   const waiters = new Waiters(store);
   const maxAttempts = options.maxSubmitAttempts ?? 5;
   const retryBaseMs = options.retryBaseMs ?? 2000;
   const runner = new HandlerRunner({ store, logger, ...options.handlers });
   const reconciler = createReconciler({
     store,
-    readStatus: (path) => gate.run(() => platform.get(path)),
+    // Status reads take only what submissions leave of the budget.
+    readStatus: (path) => gate.run(() => platform.get(path), { low: true }),
     firstCheckAfterMs: options.reconcileAfterMs,
     logger,
   });
@@ -189,14 +200,17 @@ export async function createJobhook(options: JobhookOptions): Promise<Jobhook> {
     let lastProblem = '';
     for (;;) {
       let answer: PlatformAnswer | null = null;
+      let budgetDown = false;
       try {
         answer = await gate.run(() => platform.post(apiPath, body, query));
       } catch (error) {
-        if (!(error instanceof PlatformNetworkError)) throw error;
         // A login that failed was already retried with backoff by the platform. A POST that may have
         // arrived (a timeout or a reset after sending cannot tell) is never sent again: a second job
         // would run and bill twice; submit() marks it unknown for a webhook to settle.
-        if (error.duringLogin || error.mayHaveReachedPlatform) throw error;
+        if (error instanceof PlatformNetworkError && (error.duringLogin || error.mayHaveReachedPlatform)) throw error;
+        // Nothing was sent: no connection, or the budget's store failed (the gate logs that once).
+        if (!(error instanceof PlatformNetworkError || error instanceof RateBudgetUnavailableError)) throw error;
+        budgetDown = error instanceof RateBudgetUnavailableError;
         lastProblem = error.message;
       }
       if (answer && answer.status >= 200 && answer.status < 300) {
@@ -221,10 +235,8 @@ export async function createJobhook(options: JobhookOptions): Promise<Jobhook> {
         throw new JobhookError('JH_ERR_SUBMIT_FAILED', `no 202 after ${attempt} attempts (${lastProblem})`);
       }
       const delay = retryBaseMs * 2 ** (attempt - 1) * (0.5 + Math.random());
-      logger?.warn(
-        { requestId, attempt, problem: lastProblem, retryInMs: Math.round(delay) },
-        'submission failed; retrying',
-      );
+      const retrying = { requestId, attempt, problem: lastProblem, retryInMs: Math.round(delay) };
+      if (!budgetDown) logger?.warn(retrying, 'submission failed; retrying');
       await sleep(delay);
     }
   }
@@ -296,9 +308,10 @@ export async function createJobhook(options: JobhookOptions): Promise<Jobhook> {
       return { queued: gate.queued, inFlight: gate.inFlight, waiting: waiters.size };
     },
     async close() {
+      // The gate first: a pass waiting for the budget ends now instead of holding stop() for a window.
+      gate.close();
       await runner.stop();
       await reconciler.stop();
-      gate.close();
       await platform.close();
     },
   };

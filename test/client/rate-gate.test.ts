@@ -1,26 +1,40 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { parseRetryAfterMs, RateGate } from '../../src/client/rate-gate.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { devCredentials } from '../../src/cli/client.js';
+import { parseRetryAfterMs, RateGate, rateBudgetKey, reserveFor } from '../../src/client/rate-gate.js';
 import type { PlatformAnswer } from '../../src/ringcentral/platform.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { answer } from '../helpers/rate-windows.js';
+import { tempDbPath } from '../helpers/temp.js';
+import { fakeJwt } from '../helpers/webhook-sink.js';
 
-const answer = (status: number, headers: Record<string, string>): PlatformAnswer => ({
-  status,
-  headers: new Headers(headers),
-  body: Buffer.alloc(0),
-  text: '',
-});
-
+const LIMITS = { capacity: 10, windowMs: 60_000 };
 const gates: RateGate[] = [];
-afterEach(() => {
+let store: SqliteStore;
+/** A second connection to the same file: what another process sees. */
+let other: SqliteStore;
+beforeEach(() => {
+  const path = tempDbPath();
+  store = new SqliteStore({ path });
+  other = new SqliteStore({ path });
+});
+afterEach(async () => {
   for (const gate of gates.splice(0)) gate.close();
+  await store.close();
+  await other.close();
 });
 
-/** How long a gate with default bounds holds calls back after `observed`. */
-async function holdAfter(observed: PlatformAnswer): Promise<number> {
-  const gate = new RateGate();
+let keys = 0;
+/** How long a store-backed gate with default bounds holds calls back after `observed`, locally and for everyone. */
+async function holdAfter(observed: PlatformAnswer): Promise<{ local: number; shared: number }> {
+  const key = `heavy:test-${++keys}`;
+  const gate = new RateGate({ budget: { store, key } });
   gates.push(gate);
   const before = Date.now();
   await gate.run(() => Promise.resolve(observed));
-  return gate.blockedUntilMs === 0 ? 0 : gate.blockedUntilMs - before;
+  const local = gate.blockedUntilMs === 0 ? 0 : gate.blockedUntilMs - before;
+  // Another process on the database is held as long (a fresh key has 9 of 10 grants left: only a hold waits).
+  const shared = await other.takeRateToken(key, LIMITS);
+  return { local, shared: shared === 0 ? 0 : shared + (Date.now() - before) };
 }
 
 describe('parseRetryAfterMs', () => {
@@ -41,30 +55,117 @@ describe('parseRetryAfterMs', () => {
   });
 });
 
-describe('RateGate holds (defaults: floor 1 s, ceiling 10 minutes)', () => {
+describe('RateGate holds (defaults: floor 1 s, ceiling 10 minutes), kept locally and in the shared budget', () => {
+  const within = (ms: number, low: number, high: number, what: string): void => {
+    expect(ms, what).toBeGreaterThanOrEqual(low);
+    // The hold is measured from before the call; the gate computes it a few ms later.
+    expect(ms, what).toBeLessThanOrEqual(high + 100);
+  };
+
   it('clamps Retry-After into [1 s, 10 min] and falls back to 30 s for garbage', async () => {
-    const within = (ms: number, low: number, high: number): void => {
-      expect(ms).toBeGreaterThanOrEqual(low);
-      // The hold is measured from before the call; the gate computes it a few ms later.
-      expect(ms).toBeLessThanOrEqual(high + 50);
-    };
-    within(await holdAfter(answer(429, { 'retry-after': '0' })), 900, 1000);
-    within(await holdAfter(answer(429, { 'retry-after': '-1' })), 29_900, 30_000);
-    within(await holdAfter(answer(429, { 'retry-after': 'soon' })), 29_900, 30_000);
-    within(await holdAfter(answer(429, {})), 29_900, 30_000);
-    within(await holdAfter(answer(429, { 'retry-after': '99999999' })), 599_900, 600_000);
-    within(await holdAfter(answer(429, { 'retry-after': '9'.repeat(400) })), 599_900, 600_000);
-    within(await holdAfter(answer(429, { 'retry-after': new Date(Date.now() - 60_000).toUTCString() })), 900, 1000);
-    within(await holdAfter(answer(429, { 'retry-after': '7' })), 6900, 7000);
+    const cases: [Record<string, string>, number][] = [
+      [{ 'retry-after': '0' }, 1000],
+      [{ 'retry-after': '-1' }, 30_000],
+      [{ 'retry-after': 'soon' }, 30_000],
+      [{}, 30_000],
+      [{ 'retry-after': '99999999' }, 600_000],
+      [{ 'retry-after': '9'.repeat(400) }, 600_000],
+      [{ 'retry-after': new Date(Date.now() - 60_000).toUTCString() }, 1000],
+      [{ 'retry-after': '7' }, 7000],
+    ];
+    for (const [headers, expected] of cases) {
+      const { local, shared } = await holdAfter(answer(429, headers));
+      within(local, expected - 100, expected, `local ${JSON.stringify(headers)}`);
+      within(shared, expected - 100, expected, `shared ${JSON.stringify(headers)}`);
+    }
   });
 
-  it('treats X-Rate-Limit-Window the same way, and only an exact Remaining of 0 as exhausted', async () => {
-    expect(await holdAfter(answer(200, { 'x-rate-limit-remaining': '0', 'x-rate-limit-window': '0' }))).toBeGreaterThan(
-      900,
-    );
+  it('treats X-Rate-Limit-Window the same way, and only a Remaining of 0 as exhausted', async () => {
+    const floored = await holdAfter(answer(200, { 'x-rate-limit-remaining': '0', 'x-rate-limit-window': '0' }));
+    within(floored.local, 900, 1000, 'window 0');
+    within(floored.shared, 900, 1000, 'window 0, shared');
     const garbage = await holdAfter(answer(200, { 'x-rate-limit-remaining': '0', 'x-rate-limit-window': '-5' }));
-    expect(garbage).toBeGreaterThan(59_900);
-    expect(await holdAfter(answer(200, { 'x-rate-limit-remaining': '', 'x-rate-limit-window': '60' }))).toBe(0);
-    expect(await holdAfter(answer(200, { 'x-rate-limit-remaining': '3', 'x-rate-limit-window': '60' }))).toBe(0);
+    within(garbage.local, 59_900, 60_000, 'window -5');
+    within(garbage.shared, 59_900, 60_000, 'window -5, shared');
+    expect(await holdAfter(answer(200, { 'x-rate-limit-remaining': '', 'x-rate-limit-window': '60' }))).toEqual({
+      local: 0,
+      shared: 0,
+    });
+    expect(await holdAfter(answer(200, { 'x-rate-limit-remaining': '3', 'x-rate-limit-window': '60' }))).toEqual({
+      local: 0,
+      shared: 0,
+    });
+  });
+
+  it("adopts the platform's X-Rate-Limit-Limit and -Window, ignoring malformed ones", async () => {
+    const gate = new RateGate({ budget: { store, key: 'heavy:limits', limits: { capacity: 5, windowMs: 10_000 } } });
+    gates.push(gate);
+    await gate.run(() => Promise.resolve(answer(200, { 'x-rate-limit-limit': 'x', 'x-rate-limit-window': '-1' })));
+    expect(gate.limits).toEqual({ capacity: 5, windowMs: 10_000 });
+    await gate.run(() => Promise.resolve(answer(200, { 'x-rate-limit-limit': '40', 'x-rate-limit-window': '60' })));
+    expect(gate.limits).toEqual({ capacity: 40, windowMs: 60_000 });
+  });
+
+  it('refuses a budget that is not a positive integer', () => {
+    for (const limits of [{ capacity: 0 }, { capacity: 2.5 }, { windowMs: -1 }, { windowMs: Number.NaN }]) {
+      expect(() => new RateGate({ budget: { store, key: 'k', limits } }), JSON.stringify(limits)).toThrow(
+        expect.objectContaining({ code: 'JH_ERR_INVALID_CONFIG' }),
+      );
+    }
+  });
+
+  it('rejects queued calls on close without sending them', async () => {
+    const gate = new RateGate({ budget: { store, key: 'heavy:close' }, maxInFlight: 1 });
+    let sent = 0;
+    const call = (): Promise<PlatformAnswer> => (sent++, Promise.resolve(answer(429, { 'retry-after': '60' })));
+    await gate.run(call);
+    const queued = gate.run(call);
+    gate.close();
+    await expect(queued).rejects.toMatchObject({ code: 'JH_ERR_STORE_CLOSED' });
+    await expect(gate.run(call)).rejects.toMatchObject({ code: 'JH_ERR_STORE_CLOSED' });
+    expect(sent).toBe(1);
+  });
+});
+
+describe('rateBudgetKey: one budget per RingCentral app and user, no secret in it', () => {
+  const base = { server: 'https://platform.ringcentral.com', clientId: 'app-1', clientSecret: 'shh-secret' };
+
+  it("is the same for the same app and JWT subject, whatever the JWT, the secret or the URL's path", () => {
+    const a = rateBudgetKey({ ...base, jwt: fakeJwt('user-1') });
+    expect(a).toMatch(/^heavy:[0-9a-f]{64}$/);
+    const rotated = `${fakeJwt('user-1').split('.').slice(0, 2).join('.')}.b3RoZXI`;
+    expect(rateBudgetKey({ ...base, jwt: rotated, clientSecret: 'other' })).toBe(a);
+    expect(rateBudgetKey({ ...base, server: 'https://platform.ringcentral.com/', jwt: fakeJwt('user-1') })).toBe(a);
+  });
+
+  it('differs per user, per app and per server', () => {
+    const keys = new Set([
+      rateBudgetKey({ ...base, jwt: fakeJwt('user-1') }),
+      rateBudgetKey({ ...base, jwt: fakeJwt('user-2') }),
+      rateBudgetKey({ ...base, clientId: 'app-2', jwt: fakeJwt('user-1') }),
+      rateBudgetKey({ ...base, server: 'https://platform.devtest.ringcentral.com', jwt: fakeJwt('user-1') }),
+    ]);
+    expect(keys.size).toBe(4);
+  });
+
+  it('hashes a JWT it cannot decode, and never holds any credential in clear', () => {
+    const opaque = 'not-a-jwt-at-all';
+    const a = rateBudgetKey({ ...base, jwt: opaque });
+    expect(a).not.toBe(rateBudgetKey({ ...base, jwt: 'another-opaque-token' }));
+    for (const key of [a, rateBudgetKey({ ...base, jwt: fakeJwt('user-1') })]) {
+      for (const secret of [opaque, 'shh-secret', 'app-1', 'user-1', 'ringcentral']) expect(key).not.toContain(secret);
+    }
+  });
+
+  it("applies the same rule to the emulator's embedded credentials, and one budget to custom platforms", () => {
+    const dev = devCredentials('http://127.0.0.1:8787');
+    expect(rateBudgetKey(dev)).toBe(rateBudgetKey({ ...dev, jwt: fakeJwt('dev') }));
+    expect(rateBudgetKey(dev)).not.toBe(rateBudgetKey(devCredentials('http://127.0.0.1:9999')));
+    expect(rateBudgetKey(undefined)).toMatch(/^heavy:[0-9a-f]{64}$/);
+    expect(rateBudgetKey({ server: 'x' })).toBe(rateBudgetKey(undefined));
+  });
+
+  it('reserves 30 % of the window for submissions, at least 1 when there is more than 1', () => {
+    expect([1, 2, 3, 4, 10, 100].map(reserveFor)).toEqual([0, 1, 1, 1, 3, 30]);
   });
 });
