@@ -1,0 +1,201 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import { JobhookError } from '../../errors.js';
+import { isConnectionError, isRetryable, toStoreError } from './errors.js';
+
+/** The database's clock in Unix ms, evaluated once per statement (an uncorrelated subquery is an InitPlan). */
+export const NOW_MS = '(SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint)';
+
+export interface DatabaseOptions {
+  connectionString: string;
+  schema: string;
+  poolSize: number;
+  statementTimeoutMs: number;
+  connectTimeoutMs: number;
+  onProblem?: (error: JobhookError) => void;
+}
+
+/**
+ * BIGINT (timestamps, ids, counts) and NUMERIC (sums) as JS numbers: every value jobhook stores fits in
+ * 2^53. Set on this pool only, not on the driver globally, which the host application may also use.
+ */
+const types = new pg.TypeOverrides();
+types.setTypeParser(pg.types.builtins.INT8, Number);
+types.setTypeParser(pg.types.builtins.NUMERIC, Number);
+
+/** `options` startup parameter: the server splits it on spaces, with backslash as the escape. */
+function searchPathOption(schema: string): string {
+  const quoted = pg.escapeIdentifier(schema).replace(/\\/g, '\\\\').replace(/ /g, '\\ ');
+  return `-c search_path=${quoted}`;
+}
+
+/** A stable 64-bit key per schema, for advisory locks and channel names (instances must agree on it). */
+export function schemaKey(schema: string, purpose: string): string {
+  return createHash('sha256').update(`jobhook:${purpose}:${schema}`).digest('hex');
+}
+
+/**
+ * The pool and what the store knows about reaching it. States of `problem`: null (the last attempt
+ * reached the database) → a message (a connection-level failure; a cheap `SELECT 1` probe then runs every
+ * second, unref'd) → null again as soon as any statement or the probe succeeds: no restart needed.
+ */
+export class Database {
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  #closed = false;
+  #problem: string | null = null;
+  #probe: NodeJS.Timeout | null = null;
+  readonly #options: DatabaseOptions;
+
+  constructor(options: DatabaseOptions) {
+    this.#options = options;
+    this.schema = options.schema;
+    this.pool = new pg.Pool({
+      ...this.clientConfig('jobhook'),
+      max: options.poolSize,
+      statement_timeout: options.statementTimeoutMs,
+      // A JS stall mid-transaction must not hold row locks for ever.
+      idle_in_transaction_session_timeout: Math.max(60_000, options.statementTimeoutMs * 2),
+      idleTimeoutMillis: 30_000,
+    });
+    // An idle client whose server went away emits here; without a listener the process would crash.
+    this.pool.on('error', (error) => {
+      this.noteFailure(error);
+    });
+  }
+
+  /** The settings every connection of this store uses (the pool's, the LISTEN client's, migrations'). */
+  clientConfig(applicationName: string): pg.ClientConfig {
+    return {
+      connectionString: this.#options.connectionString,
+      options: searchPathOption(this.#options.schema),
+      application_name: applicationName,
+      connectionTimeoutMillis: this.#options.connectTimeoutMs,
+      keepAlive: true,
+      types,
+    };
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get problem(): string | null {
+    return this.#problem;
+  }
+
+  /** Throws JH_ERR_STORE_CLOSED once closed. */
+  assertOpen(): void {
+    if (this.#closed) throw new JobhookError('JH_ERR_STORE_CLOSED', 'the store is closed');
+  }
+
+  /** One statement, in its own implicit transaction. */
+  async query<R extends pg.QueryResultRow>(
+    what: string,
+    text: string,
+    values: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
+    this.assertOpen();
+    try {
+      const result = await this.pool.query<R>(text, values);
+      this.noteSuccess();
+      return result;
+    } catch (error) {
+      throw this.#fail(error, what);
+    }
+  }
+
+  /**
+   * Runs `fn` in one transaction on one connection; deadlocks and serialization failures (and `retryOn`)
+   * run it again from the start, a few times. `fn` must keep no state across attempts.
+   */
+  async tx<T>(
+    what: string,
+    fn: (client: pg.PoolClient) => Promise<T>,
+    options: { retryOn?: (error: unknown) => boolean } = {},
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      this.assertOpen();
+      try {
+        return await this.#once(fn);
+      } catch (error) {
+        const retry = isRetryable(error) || options.retryOn?.(error) === true;
+        if (retry && attempt < 5 && !this.#closed) {
+          await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10));
+          continue;
+        }
+        throw this.#fail(error, what);
+      }
+    }
+  }
+
+  async #once<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    // Between statements nothing listens on a checked-out client: a connection dying then would crash.
+    let broken: unknown = null;
+    const onError = (error: unknown): void => {
+      broken = error;
+    };
+    client.on('error', onError);
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      this.noteSuccess();
+      return result;
+    } catch (error) {
+      if (broken === null && !isConnectionError(error)) {
+        await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
+      } else broken ??= error;
+      throw error;
+    } finally {
+      client.removeListener('error', onError);
+      // A client whose connection broke is destroyed, not handed to the next caller.
+      client.release(broken === null ? undefined : (broken as Error));
+    }
+  }
+
+  #fail(error: unknown, what: string): JobhookError {
+    if (this.#closed && !(error instanceof JobhookError)) {
+      return new JobhookError('JH_ERR_STORE_CLOSED', 'the store is closed', { cause: error });
+    }
+    if (isConnectionError(error)) this.noteFailure(error);
+    return toStoreError(error, what);
+  }
+
+  noteSuccess(): void {
+    if (this.#problem === null) return;
+    this.#problem = null;
+    if (this.#probe) clearInterval(this.#probe);
+    this.#probe = null;
+  }
+
+  noteFailure(error: unknown): void {
+    if (this.#closed) return;
+    const first = this.#problem === null;
+    this.#problem = `the database is unreachable: ${(error as Error).message}`;
+    if (!this.#probe) {
+      this.#probe = setInterval(() => void this.#runProbe(), 1000);
+      this.#probe.unref();
+    }
+    if (first) this.#options.onProblem?.(new JobhookError('JH_ERR_STORE_UNAVAILABLE', this.#problem, { cause: error }));
+  }
+
+  async #runProbe(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.pool.query('SELECT 1');
+      this.noteSuccess();
+    } catch (error) {
+      if (isConnectionError(error)) this.noteFailure(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#probe) clearInterval(this.#probe);
+    this.#probe = null;
+    await this.pool.end().catch(() => undefined);
+  }
+}
