@@ -1,0 +1,171 @@
+import Database from 'better-sqlite3';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createJobhook } from '../../src/client/jobhook.js';
+import { RateGate, type RateGateOptions } from '../../src/client/rate-gate.js';
+import type { PlatformAnswer } from '../../src/ringcentral/platform.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { RateBudget } from '../../src/store/store.js';
+import { startHarness } from '../helpers/receiver-harness.js';
+import { answer, maxInAnyWindow } from '../helpers/rate-windows.js';
+import { tempDbPath } from '../helpers/temp.js';
+import { startFakePlatform } from '../ringcentral/fake-platform.js';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+const KEY = 'heavy:shared-test';
+const SMALL = { capacity: 3, windowMs: 1000 };
+
+/** Two stores on one database, as two processes would have: the budget's two sides. */
+type OpenPair = () => Promise<[RateBudget, RateBudget]>;
+
+const sqlitePair: OpenPair = async () => {
+  const path = tempDbPath();
+  const stores = [new SqliteStore({ path }), new SqliteStore({ path })] as const;
+  for (const store of stores) cleanups.push(() => store.close());
+  return [...stores];
+};
+
+function gateOn(store: RateBudget, options: Omit<RateGateOptions, 'budget'> = {}, limits = SMALL): RateGate {
+  const gate = new RateGate({ maxInFlight: 4, ...options, budget: { store, key: KEY, limits } });
+  cleanups.push(() => gate.close());
+  return gate;
+}
+
+/** A call that records when it started and answers at once. */
+function recorder(starts: number[], reply: PlatformAnswer = answer(200)): () => Promise<PlatformAnswer> {
+  return () => {
+    starts.push(Date.now());
+    return Promise.resolve(reply);
+  };
+}
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function budgetSuite(name: string, openPair: OpenPair): void {
+  describe(`two gates sharing one budget (${name})`, () => {
+    it('never start more than capacity calls in any window between them', async () => {
+      const [a, b] = await openPair();
+      const gates = [gateOn(a), gateOn(b)];
+      const starts: number[] = [];
+      const byGate = [0, 0];
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) => gates[i % 2]!.run(() => (byGate[i % 2]!++, recorder(starts)()))),
+      );
+      expect(starts).toHaveLength(12);
+      expect(byGate).toEqual([6, 6]);
+      // Alone, each gate would have let its 6 through at once (4 in flight, calls answer at once).
+      expect(maxInAnyWindow(starts, SMALL.windowMs)).toBe(SMALL.capacity);
+    }, 20_000);
+
+    it('holds gate B for a Retry-After that only gate A heard', async () => {
+      const [a, b] = await openPair();
+      const limits = { capacity: 10, windowMs: 60_000 };
+      const gateA = gateOn(a, {}, limits);
+      const gateB = gateOn(b, {}, limits);
+      await gateA.run(() => Promise.resolve(answer(429, { 'retry-after': '2' })));
+      const heardAt = Date.now();
+      const startsB: number[] = [];
+      await gateB.run(recorder(startsB));
+      expect(gateB.blockedUntilMs).toBe(0); // B heard nothing itself: the hold came through the store
+      expect(startsB[0]! - heardAt).toBeGreaterThanOrEqual(2000 - 20);
+    }, 20_000);
+
+    it("fills the window as the platform's X-Rate-Limit-Remaining counted it, for everyone", async () => {
+      const [a, b] = await openPair();
+      const gateA = gateOn(a);
+      const gateB = gateOn(b);
+      // The platform counted 2 of 3 used (another app instance, say) though A made one call.
+      const told = answer(200, {
+        'x-rate-limit-limit': '3',
+        'x-rate-limit-remaining': '1',
+        'x-rate-limit-window': '1',
+      });
+      await gateA.run(() => Promise.resolve(told));
+      const heardAt = Date.now();
+      const startsB: number[] = [];
+      await Promise.all([gateB.run(recorder(startsB)), gateB.run(recorder(startsB))]);
+      expect(startsB[0]! - heardAt).toBeLessThan(SMALL.windowMs); // the one grant left
+      expect(startsB[1]! - heardAt).toBeGreaterThanOrEqual(SMALL.windowMs - 50); // then the window had to pass
+    }, 20_000);
+
+    it('gives low priority (status reads) nothing while submissions use the budget', async () => {
+      const [a, b] = await openPair();
+      const submitter = gateOn(a);
+      const reconciler = gateOn(b);
+      const high: number[] = [];
+      const low: number[] = [];
+      await Promise.all([submitter.run(recorder(high)), submitter.run(recorder(high))]);
+      // One grant of three is left: exactly the reserve (30 %, at least 1), which status reads leave alone.
+      const read = reconciler.run(recorder(low), { low: true });
+      await pause(100);
+      expect(low).toHaveLength(0);
+      await submitter.run(recorder(high)); // a submission still takes it at once
+      expect(high[2]! - high[0]!).toBeLessThan(SMALL.windowMs);
+      await read;
+      expect(low[0]!).toBeGreaterThan(high[2]!);
+      expect(low[0]! - high[0]!).toBeGreaterThanOrEqual(SMALL.windowMs);
+    }, 20_000);
+
+    it('lets a submission queued behind a waiting status read go as soon as one grant frees, in one gate', async () => {
+      const [a] = await openPair();
+      const gate = gateOn(a);
+      const fills: number[] = [];
+      await gate.run(recorder(fills));
+      await pause(300);
+      await Promise.all([gate.run(recorder(fills)), gate.run(recorder(fills))]);
+      // The read needs two free grants (one kept in reserve): not before the later fills leave the window.
+      const low: number[] = [];
+      const read = gate.run(recorder(low), { low: true });
+      await pause(50);
+      const high: number[] = [];
+      await Promise.all([read, gate.run(recorder(high))]);
+      // The submission had the first fill's grant as it left, not the read's later turn.
+      expect(high[0]! - fills[1]!).toBeLessThan(SMALL.windowMs);
+      expect(low[0]! - fills[1]!).toBeGreaterThanOrEqual(SMALL.windowMs);
+    }, 20_000);
+  });
+}
+
+budgetSuite('SQLite, two connections to one file', sqlitePair);
+
+describe('a store that fails while a submission takes from the budget', () => {
+  it('costs the submission attempts, not a send, logs once, and the submission goes through when it returns', async () => {
+    const path = tempDbPath();
+    const harness = await startHarness(path);
+    cleanups.push(() => harness.close());
+    const locker = new Database(path);
+    cleanups.push(() => locker.close());
+    let posts = 0;
+    const platform = await startFakePlatform((_req, res) => {
+      if (++posts === 1) {
+        // The database goes away (another process holds its write lock) just as the platform asks for a retry.
+        locker.exec('BEGIN EXCLUSIVE');
+        setTimeout(() => locker.exec('COMMIT'), 700);
+        res.writeHead(503).end();
+      } else res.writeHead(202, { 'content-type': 'application/json' }).end('{"jobId":"job-after-outage"}');
+    });
+    cleanups.push(() => platform.close());
+    const lines: { msg: string; level: number }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const jobhook = await createJobhook({
+      store: harness.store,
+      publicUrl: harness.baseUrl,
+      ringcentral: { server: platform.url, clientId: 'id', clientSecret: 'secret', jwt: 'a.b.c' },
+      retryBaseMs: 100,
+      maxSubmitAttempts: 12,
+      logger,
+    });
+    cleanups.push(() => jobhook.close());
+    const job = await jobhook.punctuate({ texts: ['through an outage'] });
+    expect(job.jobId).toBe('job-after-outage');
+    expect(posts).toBe(2); // nothing was sent while the budget could not be read
+    const messages = lines.map((l) => l.msg);
+    expect(messages.filter((m) => m.startsWith('rate budget unavailable'))).toHaveLength(1);
+    expect(messages.filter((m) => m === 'rate budget available again')).toHaveLength(1);
+    expect(messages.filter((m) => m === 'submission failed; retrying')).toHaveLength(1); // the 503 alone
+  }, 30_000);
+});
