@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 
 /**
@@ -46,6 +47,57 @@ export async function freshSchema(options: { create?: boolean } = {}): Promise<F
       } finally {
         await admin.end().catch(() => undefined);
       }
+    },
+  };
+}
+
+export interface PgProxy {
+  /** The test database's URL with the proxy's port in it. */
+  url: string;
+  /** Refuses new connections and cuts every open one, as a stopped server would. */
+  stop: () => Promise<void>;
+  /** Listens again on the same port. */
+  start: () => Promise<void>;
+}
+
+/**
+ * A TCP relay in front of the test server: stopping it is, for a store, the database going away (open
+ * connections cut, new ones refused) without stopping the server that other tests share.
+ */
+export async function pgProxy(): Promise<PgProxy> {
+  const target = new URL(pgTestUrl()!);
+  const sockets = new Set<Socket>();
+  let server: Server | null = null;
+  let port = 0;
+  const start = async (): Promise<void> => {
+    const s = createServer((client) => {
+      const upstream = connect(Number(target.port || 5432), target.hostname);
+      for (const socket of [client, upstream]) {
+        sockets.add(socket);
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          sockets.delete(socket);
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => s.listen(port, '127.0.0.1', resolve));
+    port = (s.address() as AddressInfo).port;
+    server = s;
+  };
+  await start();
+  const url = new URL(target);
+  url.port = String(port);
+  return {
+    url: url.toString(),
+    start,
+    stop: async () => {
+      const s = server;
+      server = null;
+      for (const socket of sockets) socket.destroy();
+      if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
     },
   };
 }

@@ -258,21 +258,15 @@ export class PostgresStore implements Store {
     limit = DEFAULT_INDEX_LIMIT,
     preparsed?: ReadonlyMap<number, EnvelopeParseResult>,
   ): Promise<IndexPass> {
-    const result = await this.#db.tx(
-      'index deliveries',
-      async (client) => {
-        const claimed = await claim(client, limit);
-        if (!claimed) return { examined: 0, duplicates: 0, settled: [], blocked: false };
-        const tx = await PgIndexTx.prepare(client, claimed, rules, preparsed);
-        const plan = await runIndexPlanAsync(indexPlan(tx, claimed.receipts, rules, claimed.nowMs));
-        await tx.flush(this.#channel, this.ownerId);
-        const { examined, duplicates, settled, blocked } = plan;
-        return { examined, duplicates, settled, blocked };
-      },
-      // Two passes creating one request's index row despite the request lock would be a bug; retrying
-      // the pass (which then sees the other's row) is still the right answer to it.
-      { retryOn: (error) => (error as { code?: string }).code === '23505' },
-    );
+    const result = await this.#db.tx('index deliveries', async (client) => {
+      const claimed = await claim(client, limit);
+      if (!claimed) return { examined: 0, duplicates: 0, settled: [], blocked: false };
+      const tx = await PgIndexTx.prepare(client, claimed, rules, preparsed);
+      const plan = await runIndexPlanAsync(indexPlan(tx, claimed.receipts, rules, claimed.nowMs));
+      await tx.flush(this.#channel, this.ownerId);
+      const { examined, duplicates, settled, blocked } = plan;
+      return { examined, duplicates, settled, blocked };
+    });
     this.#listener.emit(result.settled);
     return result;
   }
