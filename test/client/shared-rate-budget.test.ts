@@ -4,8 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createJobhook } from '../../src/client/jobhook.js';
 import { RateGate, type RateGateOptions } from '../../src/client/rate-gate.js';
 import type { PlatformAnswer } from '../../src/ringcentral/platform.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import type { RateBudget } from '../../src/store/store.js';
+import type { RateBudget, Store } from '../../src/store/store.js';
+import { freshSchema, pgProxy, skipWithoutPostgres } from '../helpers/postgres.js';
 import { startHarness } from '../helpers/receiver-harness.js';
 import { answer, maxInAnyWindow } from '../helpers/rate-windows.js';
 import { tempDbPath } from '../helpers/temp.js';
@@ -27,6 +29,18 @@ const sqlitePair: OpenPair = async () => {
   const stores = [new SqliteStore({ path }), new SqliteStore({ path })] as const;
   for (const store of stores) cleanups.push(() => store.close());
   return [...stores];
+};
+
+/** Two PostgresStores (two pools, two owners) on one fresh schema, as two instances of a fleet. */
+const postgresPair: OpenPair = async () => {
+  const fresh = await freshSchema();
+  cleanups.push(() => fresh.drop());
+  const open = async (): Promise<PostgresStore> => {
+    const store = await PostgresStore.open({ connectionString: fresh.url, schema: fresh.schema, poolSize: 2 });
+    cleanups.push(() => store.close());
+    return store;
+  };
+  return [await open(), await open()];
 };
 
 function gateOn(store: RateBudget, options: Omit<RateGateOptions, 'budget'> = {}, limits = SMALL): RateGate {
@@ -131,41 +145,79 @@ function budgetSuite(name: string, openPair: OpenPair): void {
 }
 
 budgetSuite('SQLite, two connections to one file', sqlitePair);
+if (skipWithoutPostgres('Shared rate budget on PostgreSQL')) {
+  describe.skip('two gates sharing one budget (PostgreSQL)', () => {
+    it('needs JOBHOOK_TEST_DATABASE_URL', () => undefined);
+  });
+} else {
+  budgetSuite('PostgreSQL, two instances on one schema', postgresPair);
+}
+
+/**
+ * A store that goes away while a submission takes from the budget: `goAway` is called on the first POST,
+ * which the platform answers 503 so that the next attempt must take from the budget again.
+ */
+async function submitThroughOutage(store: Store, publicUrl: string, goAway: () => void): Promise<void> {
+  let posts = 0;
+  const platform = await startFakePlatform((_req, res) => {
+    if (++posts === 1) {
+      goAway();
+      res.writeHead(503).end();
+    } else res.writeHead(202, { 'content-type': 'application/json' }).end('{"jobId":"job-after-outage"}');
+  });
+  cleanups.push(() => platform.close());
+  const lines: { msg: string; level: number }[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  const jobhook = await createJobhook({
+    store,
+    publicUrl,
+    ringcentral: { server: platform.url, clientId: 'id', clientSecret: 'secret', jwt: 'a.b.c' },
+    retryBaseMs: 100,
+    maxSubmitAttempts: 12,
+    logger,
+  });
+  cleanups.push(() => jobhook.close());
+  const job = await jobhook.punctuate({ texts: ['through an outage'] });
+  expect(job.jobId).toBe('job-after-outage');
+  expect(posts).toBe(2); // nothing was sent while the budget could not be read
+  const messages = lines.map((l) => l.msg);
+  expect(messages.filter((m) => m.startsWith('rate budget unavailable'))).toHaveLength(1);
+  expect(messages.filter((m) => m === 'rate budget available again')).toHaveLength(1);
+  expect(messages.filter((m) => m === 'submission failed; retrying')).toHaveLength(1); // the 503 alone
+}
 
 describe('a store that fails while a submission takes from the budget', () => {
-  it('costs the submission attempts, not a send, logs once, and the submission goes through when it returns', async () => {
+  it('SQLite locked by another process: costs attempts, not a send, logs once, goes through after', async () => {
     const path = tempDbPath();
     const harness = await startHarness(path);
     cleanups.push(() => harness.close());
     const locker = new Database(path);
     cleanups.push(() => locker.close());
-    let posts = 0;
-    const platform = await startFakePlatform((_req, res) => {
-      if (++posts === 1) {
-        // The database goes away (another process holds its write lock) just as the platform asks for a retry.
-        locker.exec('BEGIN EXCLUSIVE');
-        setTimeout(() => locker.exec('COMMIT'), 700);
-        res.writeHead(503).end();
-      } else res.writeHead(202, { 'content-type': 'application/json' }).end('{"jobId":"job-after-outage"}');
+    await submitThroughOutage(harness.store, harness.baseUrl, () => {
+      locker.exec('BEGIN EXCLUSIVE');
+      setTimeout(() => locker.exec('COMMIT'), 700);
     });
-    cleanups.push(() => platform.close());
-    const lines: { msg: string; level: number }[] = [];
-    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
-    const jobhook = await createJobhook({
-      store: harness.store,
-      publicUrl: harness.baseUrl,
-      ringcentral: { server: platform.url, clientId: 'id', clientSecret: 'secret', jwt: 'a.b.c' },
-      retryBaseMs: 100,
-      maxSubmitAttempts: 12,
-      logger,
-    });
-    cleanups.push(() => jobhook.close());
-    const job = await jobhook.punctuate({ texts: ['through an outage'] });
-    expect(job.jobId).toBe('job-after-outage');
-    expect(posts).toBe(2); // nothing was sent while the budget could not be read
-    const messages = lines.map((l) => l.msg);
-    expect(messages.filter((m) => m.startsWith('rate budget unavailable'))).toHaveLength(1);
-    expect(messages.filter((m) => m === 'rate budget available again')).toHaveLength(1);
-    expect(messages.filter((m) => m === 'submission failed; retrying')).toHaveLength(1); // the 503 alone
   }, 30_000);
+
+  it.skipIf(!process.env.JOBHOOK_TEST_DATABASE_URL)(
+    'PostgreSQL stopped for a moment: costs attempts, not a send, logs once, goes through after',
+    async () => {
+      const fresh = await freshSchema();
+      cleanups.push(() => fresh.drop());
+      const proxy = await pgProxy();
+      cleanups.push(() => proxy.stop());
+      const store = await PostgresStore.open({
+        connectionString: proxy.url,
+        schema: fresh.schema,
+        connectTimeoutMs: 500,
+        poolSize: 2,
+      });
+      cleanups.push(() => store.close());
+      await submitThroughOutage(store, 'http://127.0.0.1:9', () => {
+        void proxy.stop();
+        setTimeout(() => void proxy.start(), 700);
+      });
+    },
+    30_000,
+  );
 });
