@@ -6,16 +6,14 @@ import type {
   RequestOrigin,
   RequestSettledEvent,
 } from '../../types.js';
-import { settledEventKey } from '../../types.js';
 import type { ClaimedReceipt, IndexTx, RequestEntry } from '../index-plan.js';
-import { NOW_MS } from './database.js';
+import type { Claim } from './index-pass.js';
+import { settle } from './settle.js';
 
 /**
- * `IndexTx` on one PostgreSQL transaction. The plan asks row by row; answering each step with a round trip
- * would cost thousands per pass, so the reads are fetched in bulk up front and the writes are kept and
- * sent in bulk by `flush()` before the commit:
- * - `claim()` takes receipts not indexed yet (`FOR UPDATE SKIP LOCKED`: instances take disjoint pages),
- *   with their bodies when small;
+ * `IndexTx` on one PostgreSQL transaction, over receipts claimed by index-pass.ts. The plan asks row by
+ * row; answering each step with a round trip would cost thousands per pass, so the reads are fetched in
+ * bulk up front and the writes are kept and sent in bulk by `flush()` before the commit:
  * - `prepare()` locks every request those receipts name, in one statement in request-id order (two passes
  *   sharing requests queue on the first, instead of deadlocking by locking in receipt order), then reads
  *   the indexed deliveries byte-identical to the receipts. While a request's lock is held no other pass
@@ -26,51 +24,6 @@ import { NOW_MS } from './database.js';
  */
 
 const REQUEST_ENTRY = `state, job_id AS "jobId", api, kind, origin, callback_url AS "callbackUrl"`;
-/** Bodies up to this size come with the claim; larger ones are read one at a time when parsed. */
-const INLINE_BODY_BYTES = 64 * 1024;
-
-interface ClaimRow {
-  delivery_id: number;
-  request_id: string;
-  source: string;
-  body_sha256: Buffer;
-  received_at: number;
-  accepted_path: string | null;
-  body: Buffer | null;
-  now: number;
-}
-
-export interface Claim {
-  receipts: ClaimedReceipt[];
-  bodies: Map<number, Buffer>;
-  nowMs: number;
-}
-
-/** Claims up to `limit` receipts not indexed yet, oldest first; null when there are none free. */
-export async function claim(client: pg.PoolClient, limit: number): Promise<Claim | null> {
-  const { rows } = await client.query<ClaimRow>(
-    `SELECT delivery_id, request_id, source, body_sha256, received_at, accepted_path,
-       CASE WHEN octet_length(body) <= $2 THEN body END AS body, ${NOW_MS} AS now
-     FROM deliveries WHERE indexed_at IS NULL ORDER BY delivery_id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-    [limit, INLINE_BODY_BYTES],
-  );
-  if (rows.length === 0) return null;
-  const bodies = new Map<number, Buffer>();
-  const receipts = rows.map((r): ClaimedReceipt => {
-    if (r.body !== null) bodies.set(r.delivery_id, r.body);
-    return {
-      deliveryId: r.delivery_id,
-      requestId: r.request_id,
-      source: r.source,
-      bodySha256: r.body_sha256,
-      receivedAtMs: r.received_at,
-      acceptedPath: r.accepted_path,
-      bodyFile: null,
-    };
-  });
-  return { receipts, bodies, nowMs: rows[0]!.now };
-}
-
 const dedupKey = (requestId: string, source: string, sha: Buffer): string =>
   `${requestId}\n${source}\n${sha.toString('hex')}`;
 
@@ -298,49 +251,4 @@ export class PgIndexTx implements IndexTx {
     }
     if (this.#settled.length > 0) await settle(this.client, this.#settled, now, channel, ownerTag);
   }
-}
-
-/**
- * Settles pending requests in one statement: state and deciding delivery, one run per registered handler
- * whose api matches (NULL: every api) when it succeeded or failed (an expired job has no result to hand
- * over), and one hint per request on `channel`. Returns the events of the requests it did settle. `ownerTag` marks the hints
- * this store sent, which it emits itself right after the commit.
- */
-export async function settle(
-  client: pg.ClientBase,
-  events: readonly RequestSettledEvent[],
-  nowMs: number,
-  channel: string,
-  ownerTag: string,
-): Promise<RequestSettledEvent[]> {
-  const { rows } = await client.query<{ request_id: string }>(
-    `WITH e AS (
-       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS e(request_id, state, delivery_id, event_key)
-     ), s AS (
-       UPDATE requests r SET state = e.state, outcome_delivery_id = e.delivery_id, completed_at = $5, updated_at = $5,
-         check_owner = NULL, check_lease_until = NULL
-       FROM e WHERE r.request_id = e.request_id AND r.state = 'pending'
-       RETURNING r.request_id, r.job_id, r.api, r.state, r.outcome_delivery_id, e.event_key
-     ), runs AS (
-       INSERT INTO handler_runs (handler, event_key, request_id, delivery_id, state, attempts, next_attempt_at, updated_at)
-       SELECT h.name, s.event_key, s.request_id, s.outcome_delivery_id, 'pending', 0, $5, $5
-       FROM s JOIN handlers h ON h.api IS NULL OR h.api = s.api
-       WHERE s.state IN ('succeeded', 'failed')
-       ON CONFLICT (handler, event_key) DO NOTHING
-     )
-     SELECT s.request_id, pg_notify($6, json_build_object('requestId', s.request_id, 'jobId', s.job_id, 'api', s.api,
-       'state', s.state, 'deliveryId', s.outcome_delivery_id, 'from', $7::text)::text)
-     FROM s`,
-    [
-      events.map((e) => e.requestId),
-      events.map((e) => e.state),
-      events.map((e) => e.deliveryId),
-      events.map((e) => settledEventKey(e.requestId)),
-      nowMs,
-      channel,
-      ownerTag,
-    ],
-  );
-  const done = new Set(rows.map((r) => r.request_id));
-  return events.filter((e) => done.has(e.requestId));
 }

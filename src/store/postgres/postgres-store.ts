@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import pg from 'pg';
 import { JobhookError } from '../../errors.js';
@@ -15,18 +15,18 @@ import type {
   SpooledBody,
   SubmitState,
 } from '../../types.js';
-import { indexPlan, runIndexPlanAsync } from '../index-plan.js';
-import { toDeliveryRecord, toRequestRecord, type DeliveryRow, type RequestRow } from '../sqlite/rows.js';
 import type { BodySink, NewRequest, RateLimits, RequestQuery, RunOutcome, Store } from '../store.js';
 import { MemoryBodies } from './body-sink.js';
 import { PgCheckQueue } from './check-queue.js';
 import { Database, NOW_MS, schemaKey } from './database.js';
 import { PgHandlerQueue } from './handler-queue.js';
-import { claim, PgIndexTx } from './index-tx.js';
+import { runIndexPass } from './index-pass.js';
 import { SettlementListener } from './listener.js';
 import { migrate } from './migrate.js';
 import { reportRate, takeToken } from './rate-budget.js';
-import { INDEXED_DELIVERIES, REQUEST_SELECT, UNINDEXED_DELIVERIES } from './rows.js';
+import { PgReader } from './reader.js';
+import { recordReceipts } from './receipts.js';
+import { PgSettings } from './settings.js';
 import { PgSubmissions } from './submissions.js';
 
 export interface PostgresStoreOptions {
@@ -49,10 +49,7 @@ export interface PostgresStoreOptions {
   onProblem?: (error: JobhookError) => void;
 }
 
-const SECRETS_KEY = 'callback_secrets';
 const DEFAULT_INDEX_LIMIT = 1000;
-/** Rows per INSERT statement: 8 parameters each stays far below PostgreSQL's 65 535. */
-const ROWS_PER_INSERT = 4000;
 
 /** The NOTIFY channel of a schema's settlement hints (tests run schemas side by side in one database). */
 export const settlementChannel = (schema: string): string =>
@@ -73,6 +70,8 @@ export class PostgresStore implements Store {
   readonly #handlers: PgHandlerQueue;
   readonly #checks: PgCheckQueue;
   readonly #submissions: PgSubmissions;
+  readonly #settings: PgSettings;
+  readonly #reader: PgReader;
   #closing: Promise<void> | null = null;
 
   constructor(options: PostgresStoreOptions) {
@@ -89,6 +88,8 @@ export class PostgresStore implements Store {
     this.#listener = new SettlementListener(() => this.#db.clientConfig('jobhook-listen'), this.#channel, this.ownerId);
     this.#handlers = new PgHandlerQueue(this.#db, this.ownerId);
     this.#checks = new PgCheckQueue(this.#db, this.ownerId);
+    this.#settings = new PgSettings(this.#db);
+    this.#reader = new PgReader(this.#db);
     this.#submissions = new PgSubmissions(this.#db, this.ownerId, options.instanceLeaseMs ?? 30_000);
   }
 
@@ -124,47 +125,24 @@ export class PostgresStore implements Store {
 
   // Settings and secrets.
 
-  async getSetting(key: string): Promise<string | null> {
-    const { rows } = await this.#db.query<{ value: string }>(
-      'read a setting',
-      'SELECT value FROM settings WHERE key = $1',
-      [key],
-    );
-    return rows[0]?.value ?? null;
+  getSetting(key: string): Promise<string | null> {
+    return this.#settings.get(key);
   }
 
-  async putSetting(key: string, value: string): Promise<void> {
-    await this.#db.query(
-      'write a setting',
-      'INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value',
-      [key, value],
-    );
+  putSetting(key: string, value: string): Promise<void> {
+    return this.#settings.put(key, value);
   }
 
-  /** Generated only when absent; when two instances race, the first insert wins and both return it. */
-  async ensureSetting(key: string, generate: () => string): Promise<string> {
-    const existing = await this.getSetting(key);
-    if (existing !== null) return existing;
-    const { rows } = await this.#db.query<{ value: string }>(
-      'initialise a setting',
-      'INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING value',
-      [key, generate()],
-    );
-    return rows[0]?.value ?? (await this.getSetting(key))!;
+  ensureSetting(key: string, generate: () => string): Promise<string> {
+    return this.#settings.ensure(key, generate);
   }
 
-  async ensureSecrets(generate: () => string): Promise<string[]> {
-    return JSON.parse(await this.ensureSetting(SECRETS_KEY, () => JSON.stringify([generate()]))) as string[];
+  ensureSecrets(generate: () => string): Promise<string[]> {
+    return this.#settings.ensureSecrets(generate);
   }
 
-  async addSecret(secret: string): Promise<string[]> {
-    const { rows } = await this.#db.query<{ value: string }>(
-      'add a callback secret',
-      `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key)
-       DO UPDATE SET value = (jsonb_build_array($3::text) || settings.value::jsonb)::text RETURNING value`,
-      [SECRETS_KEY, JSON.stringify([secret]), secret],
-    );
-    return JSON.parse(rows[0]!.value) as string[];
+  addSecret(secret: string): Promise<string[]> {
+    return this.#settings.addSecret(secret);
   }
 
   // Requests.
@@ -213,44 +191,8 @@ export class PostgresStore implements Store {
     return [];
   }
 
-  async recordDeliveries(batch: readonly IncomingDelivery[]): Promise<RecordedDelivery[]> {
-    this.#db.assertOpen();
-    if (batch.length === 0) return [];
-    const spooled: SpooledBody[] = [];
-    const rows = batch.map((d) => {
-      let body: Buffer;
-      if (Buffer.isBuffer(d.body)) body = d.body;
-      else {
-        if (d.bodySha256 === undefined) {
-          throw new JobhookError('JH_ERR_INVALID_ARGUMENT', 'a spooled body needs its bodySha256');
-        }
-        body = this.#bodies.bytesOf(d.body);
-        spooled.push(d.body);
-      }
-      const sha = d.bodySha256 ?? createHash('sha256').update(body).digest();
-      return [d.requestId, d.source, body, sha, JSON.stringify(d.rawHeaders), d.receivedAtMs, d.acceptedPath ?? null];
-    });
-    const insert = async (client: pg.ClientBase, chunk: unknown[][]): Promise<number[]> => {
-      const values = chunk.map(
-        (_, i) =>
-          `($${i * 7 + 1}, $${i * 7 + 2}, $${i * 7 + 3}, $${i * 7 + 4}, $${i * 7 + 5}, $${i * 7 + 6}, $${i * 7 + 7})`,
-      );
-      const { rows: ids } = await client.query<{ delivery_id: number }>(
-        `INSERT INTO deliveries (request_id, source, body, body_sha256, raw_headers, received_at, accepted_path)
-         VALUES ${values.join(', ')} RETURNING delivery_id`,
-        chunk.flat(),
-      );
-      // One statement takes its ids from the sequence in row order: sorted, they follow the batch.
-      return ids.map((r) => r.delivery_id).sort((a, b) => a - b);
-    };
-    const ids = await this.#db.tx('record deliveries', async (client) => {
-      const all: number[] = [];
-      for (let i = 0; i < rows.length; i += ROWS_PER_INSERT)
-        all.push(...(await insert(client, rows.slice(i, i + ROWS_PER_INSERT))));
-      return all;
-    });
-    this.#bodies.forget(spooled);
-    return batch.map((d, i) => ({ deliveryId: ids[i]!, requestId: d.requestId }));
+  recordDeliveries(batch: readonly IncomingDelivery[]): Promise<RecordedDelivery[]> {
+    return recordReceipts(this.#db, this.#bodies, batch);
   }
 
   async indexDeliveries(
@@ -258,14 +200,9 @@ export class PostgresStore implements Store {
     limit = DEFAULT_INDEX_LIMIT,
     preparsed?: ReadonlyMap<number, EnvelopeParseResult>,
   ): Promise<IndexPass> {
-    const result = await this.#db.tx('index deliveries', async (client) => {
-      const claimed = await claim(client, limit);
-      if (!claimed) return { examined: 0, duplicates: 0, settled: [], blocked: false };
-      const tx = await PgIndexTx.prepare(client, claimed, rules, preparsed);
-      const plan = await runIndexPlanAsync(indexPlan(tx, claimed.receipts, rules, claimed.nowMs));
-      await tx.flush(this.#channel, this.ownerId);
-      const { examined, duplicates, settled, blocked } = plan;
-      return { examined, duplicates, settled, blocked };
+    const result = await runIndexPass(this.#db, rules, limit, preparsed, {
+      channel: this.#channel,
+      ownerTag: this.ownerId,
     });
     this.#listener.emit(result.settled);
     return result;
@@ -325,76 +262,28 @@ export class PostgresStore implements Store {
 
   // Readers.
 
-  async findRequest(requestIdOrJobId: string): Promise<RequestRecord | undefined> {
-    // A minted (verified) request wins over an accepted one with the same jobId: anyone who knows an
-    // --accept path can post an envelope naming any jobId, and must not shadow the real job.
-    const { rows } = await this.#db.query<RequestRow>(
-      'find a request',
-      `(${REQUEST_SELECT} WHERE r.request_id = $1)
-       UNION ALL
-       (${REQUEST_SELECT} WHERE r.job_id = $1 ORDER BY (r.origin = 'minted') DESC, r.created_at DESC LIMIT 1)
-       LIMIT 1`,
-      [requestIdOrJobId],
-    );
-    return rows[0] ? toRequestRecord(rows[0]) : undefined;
+  findRequest(requestIdOrJobId: string): Promise<RequestRecord | undefined> {
+    return this.#reader.find(requestIdOrJobId);
   }
 
-  async listRequests(query: RequestQuery = {}): Promise<RequestRecord[]> {
-    const where: string[] = [];
-    const values: unknown[] = [query.limit ?? 100];
-    const param = (value: unknown): string => `$${values.push(value)}`;
-    if (query.state === 'rejected' || query.state === 'unknown') {
-      where.push(`r.state = 'pending' AND r.submit_state = ${param(query.state)}`);
-    } else if (query.state === 'pending') {
-      where.push(`r.state = 'pending' AND r.submit_state NOT IN ('rejected', 'unknown')`);
-    } else if (query.state) where.push(`r.state = ${param(query.state)}`);
-    if (query.api) where.push(`r.api = ${param(query.api)}`);
-    if (query.parentRequestId) where.push(`r.parent_request_id = ${param(query.parentRequestId)}`);
-    const { rows } = await this.#db.query<RequestRow>(
-      'list requests',
-      `${REQUEST_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY r.created_at DESC, r.request_id DESC LIMIT $1`,
-      values,
-    );
-    return rows.map(toRequestRecord);
+  listRequests(query: RequestQuery = {}): Promise<RequestRecord[]> {
+    return this.#reader.list(query);
   }
 
-  async listDeliveries(requestId: string): Promise<DeliveryRecord[]> {
-    const { rows } = await this.#db.query<DeliveryRow>(
-      'list deliveries',
-      `${INDEXED_DELIVERIES} WHERE i.request_id = $1
-       UNION ALL ${UNINDEXED_DELIVERIES} AND d.request_id = $1
-       ORDER BY delivery_id`,
-      [requestId],
-    );
-    return rows.map((row) => toDeliveryRecord(row));
+  listDeliveries(requestId: string): Promise<DeliveryRecord[]> {
+    return this.#reader.listDeliveries(requestId);
   }
 
-  async getDelivery(deliveryId: number): Promise<DeliveryRecord | undefined> {
-    const { rows } = await this.#db.query<DeliveryRow>(
-      'read a delivery',
-      `${INDEXED_DELIVERIES} WHERE i.delivery_id = $1 UNION ALL ${UNINDEXED_DELIVERIES} AND d.delivery_id = $1`,
-      [deliveryId],
-    );
-    return rows[0] ? toDeliveryRecord(rows[0]) : undefined;
+  getDelivery(deliveryId: number): Promise<DeliveryRecord | undefined> {
+    return this.#reader.getDelivery(deliveryId);
+  }
+
+  pruneRequests(state: 'rejected' | 'unknown', createdBeforeMs: number): Promise<number> {
+    return this.#reader.prune(state, createdBeforeMs);
   }
 
   onSettled(listener: (event: RequestSettledEvent) => void, onResync?: () => void): () => void {
     return this.#listener.subscribe(listener, onResync);
-  }
-
-  /** Only requests nothing refers to: no receipt (indexed or not), no handler run, no other job's parent. */
-  async pruneRequests(state: 'rejected' | 'unknown', createdBeforeMs: number): Promise<number> {
-    const result = await this.#db.query(
-      'prune requests',
-      `DELETE FROM requests r WHERE r.state = 'pending' AND r.submit_state = $1 AND r.created_at < $2
-         AND NOT EXISTS (SELECT 1 FROM delivery_index i WHERE i.request_id = r.request_id)
-         AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.request_id = r.request_id AND d.indexed_at IS NULL)
-         AND NOT EXISTS (SELECT 1 FROM handler_runs h WHERE h.request_id = r.request_id)
-         AND NOT EXISTS (SELECT 1 FROM requests c WHERE c.parent_request_id = r.request_id)`,
-      [state, createdBeforeMs],
-    );
-    return result.rowCount ?? 0;
   }
 
   close(): Promise<void> {
