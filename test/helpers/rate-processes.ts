@@ -12,8 +12,11 @@ export function assertBuiltWithBudget(): void {
   }
 }
 
+/** The shared database: a SQLite file, or a PostgreSQL schema. */
+export type SubmitterStore = { sqlite: string } | { postgres: { url: string; schema: string } };
+
 export interface SubmitterOptions {
-  dbPath: string;
+  store: SubmitterStore;
   publicUrl: string;
   server: string;
   jwt: string;
@@ -35,7 +38,14 @@ export interface SubmitterReport {
 const SCRIPT = `
 const { SqliteStore, createJobhook } = await import(process.env.JOBHOOK_DIST);
 const options = JSON.parse(process.env.SUBMITTER);
-const store = new SqliteStore({ path: options.dbPath });
+const pg = options.store.postgres;
+const store = pg
+  ? await (await import(new URL('./store/postgres/postgres-store.js', process.env.JOBHOOK_DIST))).PostgresStore.open({
+      connectionString: pg.url,
+      schema: pg.schema,
+      poolSize: 3,
+    })
+  : new SqliteStore({ path: options.store.sqlite });
 const jobhook = await createJobhook({
   store,
   publicUrl: options.publicUrl,
