@@ -85,6 +85,29 @@ describe.skipIf(skipWithoutPostgres('PostgresStore faults'))('PostgresStore faul
     await expect(store.openBodySink()).rejects.toMatchObject({ code: 'JH_ERR_STORE_UNAVAILABLE' });
   });
 
+  it('answers unavailable when a statement outlasts its timeout (a held lock), without calling it an outage', async () => {
+    const store = await PostgresStore.open({
+      connectionString: fresh.url,
+      schema: fresh.schema,
+      statementTimeoutMs: 200,
+    });
+    opened.push(store);
+    await store.putSetting('k', 'v1');
+    await fresh.sql('BEGIN');
+    try {
+      await fresh.sql(`SELECT * FROM settings WHERE key = 'k' FOR UPDATE`);
+      await expect(store.putSetting('k', 'v2')).rejects.toMatchObject({
+        code: 'JH_ERR_STORE_UNAVAILABLE',
+        message: expect.stringMatching(/statement timeout/),
+      });
+      expect(store.health()).toEqual({ ok: true });
+    } finally {
+      await fresh.sql('ROLLBACK');
+    }
+    await store.putSetting('k', 'v3');
+    expect(await store.getSetting('k')).toBe('v3');
+  });
+
   it('answers unavailable while the database is gone and recovers by itself when it is back', async () => {
     proxy = await pgProxy();
     const problems: string[] = [];

@@ -54,6 +54,11 @@ export class Database {
       ...this.clientConfig('jobhook'),
       max: options.poolSize,
       statement_timeout: options.statementTimeoutMs,
+      // The server's timeout cannot fire when the server is gone without closing the socket: the driver's
+      // own, a little later, fails the call (and the connection is destroyed, see `#once`).
+      query_timeout: options.statementTimeoutMs + 5000,
+      // Like the SQLite store: an idle pool does not keep a CLI command's process alive.
+      allowExitOnIdle: true,
       // A JS stall mid-transaction must not hold row locks for ever.
       idle_in_transaction_session_timeout: Math.max(60_000, options.statementTimeoutMs * 2),
       idleTimeoutMillis: 30_000,

@@ -28,7 +28,7 @@ const UNAVAILABLE_STATES = /^(08|53|57P0[1-4])/;
 
 /** The driver's own messages for a connection that broke or never came up. */
 const CONNECTION_MESSAGES =
-  /Connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable|Client was closed|Connection ended/i;
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable|Client was closed|Connection ended|Query read timeout/i;
 
 function codeOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
