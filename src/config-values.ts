@@ -146,3 +146,39 @@ export function parsePublicUrl(value: string): string {
     throw invalid('--public-url', value, 'a base URL without query or fragment');
   return url.replace(/\/+$/, '');
 }
+
+/** Where the store lives: a SQLite file (embedded, one machine) or a PostgreSQL database (a fleet). */
+export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+
+/** `postgres://` / `postgresql://` select PostgreSQL; any other URL scheme is a mistake; anything else is a path. */
+export function parseDatabase(value: string): DatabaseTarget {
+  if (/^postgres(ql)?:\/\//i.test(value)) {
+    try {
+      new URL(value);
+    } catch {
+      throw invalid(
+        '--db',
+        describeDatabase({ kind: 'postgres', url: value }),
+        'a postgres://user@host:port/database URL',
+      );
+    }
+    return { kind: 'postgres', url: value };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    throw invalid('--db', value.replace(/\/\/[^@/]*@/, '//…@'), 'a SQLite file path or a postgres:// URL');
+  }
+  if (value === '') throw invalid('--db', value, 'a SQLite file path or a postgres:// URL');
+  return { kind: 'sqlite', path: value };
+}
+
+/** The database for messages and logs: a PostgreSQL URL without its password. */
+export function describeDatabase(target: DatabaseTarget): string {
+  if (target.kind === 'sqlite') return target.path;
+  try {
+    const url = new URL(target.url);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return target.url.replace(/:[^:@/]*@/, ':***@');
+  }
+}

@@ -14,6 +14,9 @@ import {
   parsePort,
   parsePublicUrl,
   parseSize,
+  describeDatabase,
+  parseDatabase,
+  type DatabaseTarget,
 } from './config-values.js';
 import { JobhookError } from './errors.js';
 
@@ -33,7 +36,12 @@ export interface Config {
   readonly localToken: string | null;
   /** Base URL RingCentral uses to reach the receiver; derived from host and port when unset. */
   readonly publicUrl: string | null;
+  /**
+   * The database as the user named it: a SQLite file path, or a `postgres://` URL (its password hidden
+   * here, so messages can print it); `database` says which.
+   */
   readonly dbPath: string;
+  readonly database: DatabaseTarget;
   readonly pathPrefix: string;
   readonly maxBodyBytes: number;
   readonly logLevel: LogLevel;
@@ -209,6 +217,11 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
     throw invalid('--log-level', logLevel, LOG_LEVELS.join(', '));
   }
   const publicUrl = pick('public-url');
+  // `--db` wins; then JOBHOOK_DATABASE_URL (the name PostgreSQL deployments use), then JOBHOOK_DB.
+  const database = parseDatabase(
+    typeof values.db === 'string' || !env.JOBHOOK_DATABASE_URL ? pick('db')! : env.JOBHOOK_DATABASE_URL,
+  );
+  if (typeof values.db !== 'string' && env.JOBHOOK_DATABASE_URL) explicit.add('db');
   const forwardTo = pick('forward-to');
   const config: Config = {
     host: pick('host')!,
@@ -223,7 +236,8 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
     localPort: parsePort('--local-port', pick('local-port')!),
     localToken: pick('local-token') ?? null,
     publicUrl: publicUrl === undefined ? null : parsePublicUrl(publicUrl),
-    dbPath: pick('db')!,
+    dbPath: describeDatabase(database),
+    database,
     pathPrefix: normalizePathPrefix(pick('path-prefix')!),
     maxBodyBytes: parseSize('--max-body', pick('max-body')!),
     logLevel: logLevel as LogLevel,

@@ -39,7 +39,8 @@ const PREFIX_SCAN_LIMIT = 1_000_000;
  * they would otherwise report "not found" (or an empty list) about a database that is elsewhere.
  */
 export function requireDatabase(config: Config): void {
-  if (config.dbPath === ':memory:' || existsSync(config.dbPath)) return;
+  // A PostgreSQL database is the fleet's: it exists or the connection says so.
+  if (config.database.kind === 'postgres' || config.dbPath === ':memory:' || existsSync(config.dbPath)) return;
   throw new JobhookError(
     'JH_ERR_INVALID_CONFIG',
     `no jobhook database at ${config.dbPath}; pass --db or run from the folder where serve runs`,

@@ -48,7 +48,12 @@ export const FLAGS = {
     what: 'open an ngrok tunnel to the receiver (NGROK_AUTHTOKEN) and use its URL as the public URL',
     env: 'JOBHOOK_TUNNEL',
   },
-  db: { usage: '--db <file>', what: 'SQLite database file', env: 'JOBHOOK_DB', default: './jobhook.db' },
+  db: {
+    usage: '--db <file|url>',
+    what: 'SQLite database file, or postgres://… URL shared by several instances',
+    env: 'JOBHOOK_DATABASE_URL, JOBHOOK_DB',
+    default: './jobhook.db',
+  },
   'path-prefix': {
     usage: '--path-prefix <path>',
     what: 'callback path prefix',

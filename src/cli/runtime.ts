@@ -4,6 +4,7 @@ import { createMinter, type Mint } from '../client/minter.js';
 import type { Config } from '../config.js';
 import { readAdvertisedServer } from './advertised-server.js';
 import { prettyDestination } from './log-format.js';
+import { PostgresStore } from '../store/postgres/postgres-store.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 
@@ -26,16 +27,36 @@ export interface Runtime {
  * the store then refuses every write, and only a restart (which opens the file now at the path) recovers.
  */
 export async function openRuntime(config: Config, logger: Logger = createLogger(config)): Promise<Runtime> {
-  const store = new SqliteStore({
-    path: config.dbPath,
+  const store = await openStore(config, logger);
+  const keyring = createKeyring(await store.ensureSecrets(generateSecret));
+  return { store, keyring };
+}
+
+/**
+ * SQLite for a file path (embedded, the default), PostgreSQL for a `postgres://` URL (shared by a fleet).
+ * Their problems reach the log once each: a SQLite file removed or replaced needs a restart; PostgreSQL
+ * going away does not (the store answers 503 meanwhile and recovers when the database answers again).
+ */
+export async function openStore(config: Config, logger: Logger): Promise<Store> {
+  const { database } = config;
+  if (database.kind === 'postgres') {
+    return PostgresStore.open({
+      connectionString: database.url,
+      onProblem: (error) =>
+        logger.error(
+          { err: error, db: config.dbPath },
+          'the PostgreSQL database stopped answering; receipts are refused (503) until it is back',
+        ),
+    });
+  }
+  return new SqliteStore({
+    path: database.path,
     onProblem: (error) =>
       logger.fatal(
         { err: error, db: config.dbPath },
         `the database file ${config.dbPath} was removed or replaced; restart jobhook`,
       ),
   });
-  const keyring = createKeyring(await store.ensureSecrets(generateSecret));
-  return { store, keyring };
 }
 
 export function publicBaseUrl(config: Config, listeningPort = config.port): string {

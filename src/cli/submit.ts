@@ -92,6 +92,7 @@ export async function submitCommand(
   if (
     local &&
     !config.explicit.has('public-url') &&
+    config.database.kind === 'sqlite' &&
     config.dbPath !== ':memory:' &&
     !existsSync(config.dbPath) &&
     (await answers(credentials.server))
