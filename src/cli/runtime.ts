@@ -40,8 +40,13 @@ export async function openRuntime(config: Config, logger: Logger = createLogger(
 export async function openStore(config: Config, logger: Logger): Promise<Store> {
   const { database } = config;
   if (database.kind === 'postgres') {
+    // `?schema=` is jobhook's own parameter (several deployments, or tests, in one database); the rest is libpq's.
+    const url = new URL(database.url);
+    const schema = url.searchParams.get('schema') ?? undefined;
+    url.searchParams.delete('schema');
     return PostgresStore.open({
-      connectionString: database.url,
+      connectionString: url.toString(),
+      schema,
       onProblem: (error) =>
         logger.error(
           { err: error, db: config.dbPath },
