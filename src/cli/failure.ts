@@ -23,7 +23,9 @@ const FIXES: Partial<Record<JobhookErrorCode, string>> = {
   JH_ERR_API_REJECTED: 'fix the request (`jobhook submit --help` shows a body for each API)',
   JH_ERR_SUBMIT_FAILED: 'submit again when the API is back',
   JH_ERR_PLATFORM_UNREACHABLE: 'check RC_SERVER_URL and the network',
-  JH_ERR_STORE_UNAVAILABLE: 'free the disk or the lock, or check --db',
+  JH_ERR_STORE_UNAVAILABLE:
+    'check --db: for SQLite free the disk or the lock; for PostgreSQL check that it runs and accepts connections',
+  JH_ERR_STORE_CONFLICT: 'nothing was written; read what is stored (jobhook show) and try again',
   JH_ERR_STORE_CLOSED: 'a shutdown is in progress; run the command again',
   JH_ERR_MIGRATION_FAILED: 'the database is left as it was; see the cause',
 };
