@@ -308,10 +308,11 @@ export async function createJobhook(options: JobhookOptions): Promise<Jobhook> {
       return { queued: gate.queued, inFlight: gate.inFlight, waiting: waiters.size };
     },
     async close() {
-      // The gate first: a pass waiting for the budget ends now instead of holding stop() for a window.
+      // Reconciliation starts no further read; the gate then ends a read waiting for the budget at once.
+      const reconciling = reconciler.stop();
       gate.close();
       await runner.stop();
-      await reconciler.stop();
+      await reconciling;
       await platform.close();
     },
   };

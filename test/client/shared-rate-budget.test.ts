@@ -221,3 +221,36 @@ describe('a store that fails while a submission takes from the budget', () => {
     30_000,
   );
 });
+
+describe('reconciliation through createJobhook', () => {
+  it('waits for what submissions leave, lets a later submission pass, and close() ends its wait unsent', async () => {
+    const harness = await startHarness(tempDbPath());
+    cleanups.push(() => harness.close());
+    let jobs = 0;
+    const platform = await startFakePlatform((_req, res) =>
+      res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ jobId: `job-${++jobs}` })),
+    );
+    cleanups.push(() => platform.close());
+    const jobhook = await createJobhook({
+      store: harness.store,
+      publicUrl: harness.baseUrl,
+      ringcentral: { server: platform.url, clientId: 'id', clientSecret: 'secret', jwt: 'a.b.c' },
+      // Two per minute, one kept for submissions: after one submission, status reads get nothing.
+      rateBudget: { capacity: 2, windowMs: 60_000 },
+    });
+    let closed = false;
+    cleanups.push(() => (closed ? undefined : jobhook.close()));
+    await jobhook.punctuate({ texts: ['first'] });
+    const pass = jobhook.reconcile({ olderThanMs: 0 });
+    await pause(200);
+    expect(jobhook.stats.queued).toBe(1); // the status read waits
+    const second = await jobhook.punctuate({ texts: ['second'] });
+    expect(second.jobId).toBe('job-2');
+    const closing = jobhook.close().then(() => 'closed');
+    closed = true;
+    // Without the gate letting go, close() would wait out the window (a minute) behind the read.
+    expect(await Promise.race([closing, pause(10_000).then(() => 'still waiting')])).toBe('closed');
+    expect(await pass).toMatchObject({ checked: 0, settled: 0 });
+    expect(platform.count('GET /ai/status/v1/jobs/job-1')).toBe(0);
+  }, 30_000);
+});
