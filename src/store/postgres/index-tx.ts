@@ -19,13 +19,16 @@ import { settle } from './settle.js';
  *   the indexed deliveries byte-identical to the receipts. While a request's lock is held no other pass
  *   indexes into it, so what was read stays true until the commit; the steps' own writes are kept in the
  *   same maps, so the plan sees them.
- * Rare steps (a request created, a job's request found or created, a request learning its jobId) are
- * immediate statements: later steps and other requests' lookups must see them.
+ * Rarer steps are immediate statements (a request created for a receipt, a job's request looked up, a
+ * request learning its jobId): later steps must see them; the requests this pass makes for further jobs on
+ * one callback URL are kept and inserted first by `flush()`, as only this pass reads them before the commit.
  */
 
 const REQUEST_ENTRY = `state, job_id AS "jobId", api, kind, origin, callback_url AS "callbackUrl"`;
 const dedupKey = (requestId: string, source: string, sha: Buffer): string =>
   `${requestId}\n${source}\n${sha.toString('hex')}`;
+
+type NewJobRequest = Parameters<IndexTx['insertJobRequest']>[0];
 
 interface IndexRow {
   receipt: ClaimedReceipt;
@@ -44,6 +47,8 @@ export class PgIndexTx implements IndexTx {
   readonly #known = new Set<string>();
   readonly #createdHere = new Set<string>();
   readonly #jobsHere = new Map<string, string>();
+  /** Requests of further jobs on a callback URL, created by this pass: inserted by `flush()`, first. */
+  readonly #newRequests = new Map<string, NewJobRequest>();
   readonly #indexed: IndexRow[] = [];
   readonly #folds = new Map<number, { count: number; lastAt: number }>();
   readonly #deleted: number[] = [];
@@ -138,28 +143,18 @@ export class PgIndexTx implements IndexTx {
   async requestOfJob(jobId: string, origin: RequestOrigin): Promise<string | undefined> {
     const here = this.#jobsHere.get(`${origin}\n${jobId}`);
     if (here !== undefined) return here;
-    const { rows } = await this.client.query<{ request_id: string }>(
-      'SELECT request_id FROM requests WHERE job_id = $1 AND origin = $2 ORDER BY created_at DESC LIMIT 1',
-      [jobId, origin],
-    );
+    // Named: prepared once per connection, as this runs once per further job on a callback URL.
+    const { rows } = await this.client.query<{ request_id: string }>({
+      name: 'jobhook-request-of-job',
+      text: 'SELECT request_id FROM requests WHERE job_id = $1 AND origin = $2 ORDER BY created_at DESC LIMIT 1',
+      values: [jobId, origin],
+    });
     return rows[0]?.request_id;
   }
 
-  async insertJobRequest(row: {
-    requestId: string;
-    kind: RequestKind;
-    origin: RequestOrigin;
-    api: string | null;
-    callbackUrl: string | null;
-    jobId: string;
-    parentRequestId: string;
-    atMs: number;
-  }): Promise<void> {
-    await this.client.query(
-      `INSERT INTO requests (request_id, kind, origin, api, callback_url, job_id, parent_request_id, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
-      [row.requestId, row.kind, row.origin, row.api, row.callbackUrl, row.jobId, row.parentRequestId, row.atMs],
-    );
+  /** Kept for `flush()`: nothing reads the new request but this pass (and its own maps) before the commit. */
+  insertJobRequest(row: NewJobRequest): void {
+    this.#newRequests.set(row.requestId, { ...row });
     this.#createdHere.add(row.requestId);
     this.#jobsHere.set(`${row.origin}\n${row.jobId}`, row.requestId);
   }
@@ -187,6 +182,11 @@ export class PgIndexTx implements IndexTx {
   }
 
   async learnFromEnvelope(requestId: string, jobId: string | null, api: string | null): Promise<void> {
+    const created = this.#newRequests.get(requestId);
+    if (created) {
+      created.api ??= api;
+      return;
+    }
     await this.client.query(
       `UPDATE requests SET job_id = COALESCE(job_id, $2), api = COALESCE(api, $3), updated_at = $4
        WHERE request_id = $1`,
@@ -205,6 +205,7 @@ export class PgIndexTx implements IndexTx {
    */
   async flush(channel: string, ownerTag: string): Promise<void> {
     const now = this.claimed.nowMs;
+    if (this.#newRequests.size > 0) await insertRequests(this.client, [...this.#newRequests.values()]);
     const rows = this.#indexed;
     if (rows.length > 0) {
       const e = (row: IndexRow) => (row.parsed.ok ? row.parsed.envelope : null);
@@ -251,4 +252,22 @@ export class PgIndexTx implements IndexTx {
     }
     if (this.#settled.length > 0) await settle(this.client, this.#settled, now, channel, ownerTag);
   }
+}
+
+async function insertRequests(client: pg.PoolClient, rows: readonly NewJobRequest[]): Promise<void> {
+  await client.query(
+    `INSERT INTO requests (request_id, kind, origin, api, callback_url, job_id, parent_request_id, created_at, updated_at)
+     SELECT u.*, u.created_at FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+       $7::text[], $8::bigint[]) AS u(request_id, kind, origin, api, callback_url, job_id, parent_request_id, created_at)`,
+    [
+      rows.map((r) => r.requestId),
+      rows.map((r) => r.kind),
+      rows.map((r) => r.origin),
+      rows.map((r) => r.api),
+      rows.map((r) => r.callbackUrl),
+      rows.map((r) => r.jobId),
+      rows.map((r) => r.parentRequestId),
+      rows.map((r) => r.atMs),
+    ],
+  );
 }
