@@ -75,6 +75,8 @@ export interface Config {
    * off (senders and leases retry them); past it plus a small margin the process exits 1 regardless.
    */
   readonly shutdownTimeoutMs: number;
+  /** The shared Heavy-group budget (`--rate-budget 10/min`); null: RingCentral's default (10/min), or the local emulator's own. */
+  readonly rateBudget: { capacity: number; windowMs: number } | null;
   /** `dev`: port of the embedded emulator. */
   readonly emulatorPort: number;
   /**
@@ -133,6 +135,7 @@ const OPTIONS = {
   accept: { type: 'string', env: 'JOBHOOK_ACCEPT', default: undefined, multiple: true },
   'env-file': { type: 'string', env: 'JOBHOOK_ENV_FILE', default: undefined },
   'shutdown-timeout': { type: 'string', env: 'JOBHOOK_SHUTDOWN_TIMEOUT', default: '10s' },
+  'rate-budget': { type: 'string', env: 'JOBHOOK_RATE_BUDGET', default: undefined },
   format: { type: 'string', env: undefined, default: 'json' },
   tunnel: { type: 'string', env: 'JOBHOOK_TUNNEL', default: undefined },
   latency: { type: 'string', env: undefined, default: undefined },
@@ -258,6 +261,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
     tunnel: pick('tunnel') ?? null,
     forwardTo: forwardTo === undefined ? null : parseHttpUrl('--forward-to', forwardTo),
     shutdownTimeoutMs: parseDuration('--shutdown-timeout', pick('shutdown-timeout')!),
+    rateBudget: parseRateBudget(pick('rate-budget')),
     // Flags replace the variable rather than add to it, as every other flag does.
     acceptPaths: Object.freeze(
       normalizeAcceptPaths(
@@ -372,4 +376,13 @@ function parseEmulatorOptions(
     options.strictClient = { clientId, clientSecret };
   }
   return options;
+}
+
+/** `--rate-budget 10/min`: requests per window, as RingCentral states a group's limit. */
+function parseRateBudget(value: string | undefined): { capacity: number; windowMs: number } | null {
+  if (value === undefined) return null;
+  const parsed = parseRateLimit(value);
+  if (!parsed || parsed.limit < 1)
+    throw invalid('--rate-budget', value, 'requests per window such as 10/min or 40/60s');
+  return { capacity: parsed.limit, windowMs: parsed.windowMs };
 }

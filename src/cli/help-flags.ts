@@ -119,6 +119,12 @@ export const FLAGS = {
     what: "POST each result's stored bytes there, signed with Standard Webhooks headers (secret: JOBHOOK_FORWARD_SECRET, else kept in the database)",
     env: 'JOBHOOK_FORWARD_TO',
   },
+  'rate-budget': {
+    usage: '--rate-budget <n/window>',
+    what: "RingCentral's Heavy-group limit for this app and user, shared by every process on the database (raised limits: say so)",
+    env: 'JOBHOOK_RATE_BUDGET',
+    default: '10/min (unlimited against a local emulator)',
+  },
   'shutdown-timeout': {
     usage: '--shutdown-timeout <d>',
     what: 'on SIGTERM/SIGINT, in-flight deliveries and forwards get this long; exit 1 if anything still hangs',

@@ -35,6 +35,7 @@ const SERVER_FLAGS: readonly FlagName[] = [
   'path-prefix',
   'max-body',
   'shutdown-timeout',
+  'rate-budget',
   'env-file',
   'log-level',
   'log-format',
@@ -106,6 +107,7 @@ const COMMANDS: Record<string, CommandHelp> = {
       'json',
       'db',
       'emulator-port',
+      'rate-budget',
       'env-file',
       'log-level',
     ],
@@ -140,7 +142,7 @@ const COMMANDS: Record<string, CommandHelp> = {
   reconcile: {
     summary: 'read pending jobs back through the status endpoint',
     synopsis: 'jobhook reconcile [--older-than <d>] [--json]',
-    flags: ['older-than', 'json', 'db', 'emulator-port', 'env-file', 'log-level'],
+    flags: ['older-than', 'json', 'db', 'emulator-port', 'rate-budget', 'env-file', 'log-level'],
     examples: ['jobhook reconcile --older-than 0'],
   },
   prune: {
