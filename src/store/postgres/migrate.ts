@@ -91,7 +91,12 @@ export async function migrate(
       }
     }
   } catch (error) {
-    throw toStoreError(error, 'migrate the database');
+    if (error instanceof JobhookError || isConnectionError(error)) throw toStoreError(error, 'migrate the database');
+    // Anything else (no right to create the schema, a table of that name made by something else) needs a
+    // person: the same code as a failed migration file.
+    throw new JobhookError('JH_ERR_MIGRATION_FAILED', `cannot migrate the database: ${(error as Error).message}`, {
+      cause: error,
+    });
   } finally {
     await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => undefined);
   }
