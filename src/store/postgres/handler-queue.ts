@@ -61,9 +61,9 @@ export class PgHandlerQueue {
       : await this.db.query(
           'complete a handler run',
           `UPDATE handler_runs SET state = CASE WHEN $4::bigint IS NULL THEN 'dead' ELSE 'pending' END,
-             next_attempt_at = COALESCE(${NOW_MS} + $4::bigint, next_attempt_at), owner = NULL, lease_until = NULL,
-             last_error = $5, updated_at = ${NOW_MS}
-           ${where}`,
+             next_attempt_at = COALESCE(now.ms + $4::bigint, next_attempt_at), owner = NULL, lease_until = NULL,
+             last_error = $5, updated_at = now.ms
+           FROM (SELECT ${NOW_MS} AS ms) now ${where}`,
           [...params, outcome.retryInMs, outcome.error],
         );
     if (result.rowCount === 0) {

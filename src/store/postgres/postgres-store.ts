@@ -150,8 +150,9 @@ export class PostgresStore implements Store {
   async createRequest(input: NewRequest): Promise<RequestRecord> {
     await this.#db.query(
       'record the request',
-      `INSERT INTO requests (request_id, kind, api, callback_url, request_body, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, COALESCE($6, ${NOW_MS}), COALESCE($6, ${NOW_MS}))`,
+      `WITH t AS (SELECT COALESCE($6::bigint, ${NOW_MS}) AS ms)
+       INSERT INTO requests (request_id, kind, api, callback_url, request_body, created_at, updated_at)
+       SELECT $1, $2, $3, $4, $5, t.ms, t.ms FROM t`,
       [
         input.requestId,
         input.kind,

@@ -90,7 +90,7 @@ export class PgSubmissions {
   async #beat(): Promise<void> {
     await this.db.query(
       'renew this instance',
-      `INSERT INTO instances (owner, host, pid, started_at, heartbeat_at) VALUES ($1, $2, $3, ${NOW_MS}, ${NOW_MS})
+      `INSERT INTO instances (owner, host, pid, started_at, heartbeat_at) SELECT $1, $2, $3, now.ms, now.ms FROM (SELECT ${NOW_MS} AS ms) now
        ON CONFLICT (owner) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at`,
       [this.owner, hostname(), process.pid],
     );
