@@ -37,7 +37,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/receiver/**', 'src/client/**', 'src/inspector/**'],
+    files: ['src/receiver/**', 'src/client/**', 'src/inspector/**', 'src/handlers/**', 'src/reconcile/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

@@ -40,7 +40,7 @@ export {
   type HandlerInput,
   type ResultHandler,
   type HandlerRunnerOptions,
-} from './client/handler-runner.js';
+} from './handlers/handler-runner.js';
 export { createForwardHandler, generateForwardSecret, type ForwardOptions } from './client/forwarder.js';
 export {
   createReconciler,

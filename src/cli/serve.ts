@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { createForwardHandler, generateForwardSecret } from '../client/forwarder.js';
-import { HandlerRunner } from '../client/handler-runner.js';
+import { HandlerRunner } from '../handlers/handler-runner.js';
 import { createEmulator, type Emulator } from '../emulator/server.js';
 import { createLocalApi } from '../inspector/local-api.js';
 import { createEnvelopeIndexer } from '../receiver/envelope-indexer.js';

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createHmac, randomBytes } from 'node:crypto';
 import { JobhookError } from '../errors.js';
-import type { ResultHandler } from './handler-runner.js';
+import type { ResultHandler } from '../handlers/handler-runner.js';
 
 /**
  * `--forward-to`: a result handler that POSTs the exact stored bytes of each request's deciding delivery,

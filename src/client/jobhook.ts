@@ -13,7 +13,7 @@ import {
 } from '../ringcentral/platform.js';
 import type * as S from '../ringcentral/schemas.js';
 import type { Store } from '../store/store.js';
-import { HandlerRunner, type HandlerRunnerOptions, type ResultHandler } from './handler-runner.js';
+import { HandlerRunner, type HandlerRunnerOptions, type ResultHandler } from '../handlers/handler-runner.js';
 import { Job } from './job.js';
 import { createMinter, type Mint } from './minter.js';
 import { RateBudgetUnavailableError, RateGate, rateBudgetKey, type RateGateOptions } from './rate-gate.js';

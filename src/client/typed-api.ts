@@ -1,6 +1,6 @@
 import type { AsyncApiName, AsyncApiNameOf, AsyncApiRef } from '../ringcentral/apis.js';
 import type * as S from '../ringcentral/schemas.js';
-import type { HandlerInput } from './handler-runner.js';
+import type { HandlerInput } from '../handlers/handler-runner.js';
 
 /** Fails to compile when an API of ASYNC_APIS has no entry below. */
 type EveryApi<T extends Record<AsyncApiName, { input: unknown; result: unknown }>> = T;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { HandlerRunner, type HandlerInput } from '../../src/client/handler-runner.js';
+import { HandlerRunner, type HandlerInput } from '../../src/handlers/handler-runner.js';
 import { sttEnvelope } from '../helpers/fixtures.js';
 import { startLoop, type Loop } from '../helpers/loop.js';
 import { post, startHarness, waitFor, type Harness } from '../helpers/receiver-harness.js';
@@ -82,12 +82,12 @@ describe('result handlers', () => {
     const job = await jobhook.punctuate({ texts: ['crash test'] });
     await job.result();
     // Another process registered the handler, claimed the run and died without finishing it.
-    await h.store.registerHandler('archive');
-    const claimed = await h.store.claimHandlerRuns('archive', null, Date.now(), 150, 10);
+    await h.store.registerHandler('archive', null);
+    const claimed = await h.store.claimHandlerRuns('archive', 150, 10);
     expect(claimed.map((r) => r.requestId)).toEqual([]); // settled before registration: not owed
     const later = await jobhook.punctuate({ texts: ['after registration'] });
     await later.result();
-    const [orphan] = await h.store.claimHandlerRuns('archive', null, Date.now(), 150, 10);
+    const [orphan] = await h.store.claimHandlerRuns('archive', 150, 10);
     expect(orphan).toMatchObject({ requestId: later.requestId, state: 'running', attempts: 1 });
 
     const seen: HandlerInput[] = [];
@@ -105,8 +105,8 @@ describe('result handlers', () => {
 describe('handler runner: concurrency, stop, lazy envelope', () => {
   it('parses the envelope only when a handler reads it, and then once', async () => {
     harness = await startHarness(tempDbPath());
-    await harness.store.registerHandler('bytes-only'); // owed every result settled from here on
-    await harness.store.registerHandler('reader');
+    await harness.store.registerHandler('bytes-only', null); // owed every result settled from here on
+    await harness.store.registerHandler('reader', null);
     const big = sttEnvelope('job-big');
     (big.response as Record<string, unknown>).transcript = 'word '.repeat(800_000); // 4 MB of JSON
     const requestId = await settle(harness, big);
