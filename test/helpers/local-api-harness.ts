@@ -41,13 +41,13 @@ export async function startLocalApi(options: { acceptPaths?: string[] } = {}): P
     refusals: () => harness.receiver.refusals.recent(),
   });
   const port = (await api.listen(0, '127.0.0.1')).port;
-  await harness.store.registerHandler(HANDLER);
+  await harness.store.registerHandler(HANDLER, null);
   const { requestId, callbackUrl } = await harness.mint({ kind: 'job' });
   expect(await post(callbackUrl, JSON.stringify(sttEnvelope(`job-${requestId}`)))).toBe(200);
   await waitFor(async () => (await harness.store.findRequest(requestId))?.state === 'succeeded');
-  const claimed = await harness.store.claimHandlerRuns(HANDLER, null, Date.now(), 60_000, 10);
+  const claimed = await harness.store.claimHandlerRuns(HANDLER, 60_000, 10);
   expect(claimed.map((r) => r.requestId)).toEqual([requestId]);
-  await harness.store.completeHandlerRun(HANDLER, requestId, { ok: true });
+  await harness.store.completeHandlerRun(claimed[0]!, { ok: true });
   return {
     harness,
     api,

@@ -172,14 +172,14 @@ describe.skipIf(!hasChromium)('inspector page in a real browser (issue #10)', ()
   });
 
   it('shows one state in list, filter and detail for a dead-lettered request, with its own marker', async () => {
-    await local.harness.store.registerHandler(DEAD_HANDLER);
+    await local.harness.store.registerHandler(DEAD_HANDLER, null);
     const requestId = await settled(ASYNC_APIS.speechToText, sttEnvelope('job-dead'));
-    const claimed = await local.harness.store.claimHandlerRuns(DEAD_HANDLER, null, Date.now(), 60_000, 10);
+    const claimed = await local.harness.store.claimHandlerRuns(DEAD_HANDLER, 60_000, 10);
     expect(claimed.map((r) => r.requestId)).toContain(requestId);
-    await local.harness.store.completeHandlerRun(DEAD_HANDLER, requestId, {
+    await local.harness.store.completeHandlerRun({ handler: DEAD_HANDLER, eventKey: `settled:${requestId}` }, {
       ok: false,
       error: 'target answered 500',
-      retryAtMs: null,
+      retryInMs: null,
     });
     const page = await open('');
     const row = `tr[data-request-id="${requestId}"]`;

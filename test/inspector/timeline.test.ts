@@ -35,7 +35,11 @@ const delivery = (deliveryId: number, at: string, source: 'webhook' | 'status-po
 
 const run: HandlerRun = {
   handler: 'forward',
+  eventKey: 'settled:r1',
   requestId: 'r1',
+  deliveryId: 1,
+  owner: null,
+  leaseUntil: null,
   state: 'dead',
   attempts: 5,
   nextAttemptAt: '2026-11-20T10:00:09.000Z',

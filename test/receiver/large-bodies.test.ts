@@ -3,7 +3,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseEnvelope } from '../../src/ringcentral/envelope.js';
+import { deliveryRules } from '../../src/ringcentral/delivery-rules.js';
 import { createEnvelopeIndexer } from '../../src/receiver/envelope-indexer.js';
 import { createBodyParser } from '../../src/receiver/parse-worker.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -157,7 +157,7 @@ describe('large bodies', () => {
         receivedAtMs: Date.now(),
       },
     ]);
-    const pass = await harness.store.indexDeliveries(parseEnvelope);
+    const pass = await harness.store.indexDeliveries(deliveryRules);
     expect(pass.settled.map((e) => e.requestId)).toEqual([requestId]);
   });
 
@@ -195,7 +195,7 @@ describe('the worker-thread body parser', () => {
       for (const [name, text] of cases) {
         const path = `${dir}-${name}.json`;
         writeFileSync(path, text);
-        expect(await parser.parse(path), name).toEqual(parseEnvelope(text));
+        expect(await parser.parse(path), name).toEqual(deliveryRules.parse(Buffer.from(text), 'job'));
       }
       expect(await parser.parse(`${dir}-missing.json`)).toMatchObject({ ok: false });
     } finally {

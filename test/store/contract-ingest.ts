@@ -2,9 +2,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { newRequestId } from '../../src/callback/request-id.js';
-import { JobhookError } from '../../src/errors.js';
 import type { Store } from '../../src/store/store.js';
-import type { RequestRecord, RequestSettledEvent } from '../../src/types.js';
+import type { RequestSettledEvent } from '../../src/types.js';
 import { waitFor } from '../helpers/receiver-harness.js';
 import type { ContractContext, StoreUnderTest } from './contract.js';
 import {
@@ -12,7 +11,6 @@ import {
   ids,
   iso,
   mint,
-  PUNCTUATE,
   receipt,
   recordingParser,
   settle,

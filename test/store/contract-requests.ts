@@ -1,11 +1,9 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { newRequestId } from '../../src/callback/request-id.js';
 import { JobhookError } from '../../src/errors.js';
 import type { Store } from '../../src/store/store.js';
-import type { RequestRecord, RequestSettledEvent } from '../../src/types.js';
-import { waitFor } from '../helpers/receiver-harness.js';
+import type { RequestRecord } from '../../src/types.js';
 import type { ContractContext, StoreUnderTest } from './contract.js';
 import {
   envelope,
@@ -16,7 +14,6 @@ import {
   receipt,
   recordingParser,
   settle,
-  spool,
   STT,
   submitted,
 } from './contract-helpers.js';

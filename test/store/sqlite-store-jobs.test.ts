@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newRequestId } from '../../src/callback/request-id.js';
-import { parseEnvelope } from '../../src/ringcentral/envelope.js';
+import { deliveryRules } from '../../src/ringcentral/delivery-rules.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { RequestSettledEvent } from '../../src/types.js';
 import { sttEnvelope } from '../helpers/fixtures.js';
@@ -15,7 +15,8 @@ async function minted(store: SqliteStore, createdAtMs = Date.now()): Promise<str
 
 describe('SqliteStore: submissions, reconciliation and settlement events', () => {
   it('tracks submission states, keeping a jobId learned from an early webhook', async () => {
-    const store = new SqliteStore({ path: tempDbPath() });
+    const path = tempDbPath();
+    const store = new SqliteStore({ path });
     const a = await minted(store);
     await store.updateSubmission(a, { state: 'submitting' });
     await store.updateSubmission(a, { state: 'accepted', jobId: 'job-a' });
@@ -29,9 +30,13 @@ describe('SqliteStore: submissions, reconciliation and settlement events', () =>
     });
     const c = await minted(store);
     await store.updateSubmission(c, { state: 'submitting' });
-    expect(await store.markInterruptedSubmissions()).toEqual([c]);
-    expect(await store.findRequest(c)).toMatchObject({ submitState: 'unknown' });
+    // Its own live submission is never interrupted; once this store is gone, the next one marks it.
+    expect(await store.markInterruptedSubmissions()).toEqual([]);
     await store.close();
+    const next = new SqliteStore({ path });
+    expect(await next.markInterruptedSubmissions()).toEqual([c]);
+    expect(await next.findRequest(c)).toMatchObject({ submitState: 'unknown' });
+    await next.close();
   });
 
   it('lists requests due for a status check, and reschedules them', async () => {
@@ -42,16 +47,16 @@ describe('SqliteStore: submissions, reconciliation and settlement events', () =>
     const noJob = await minted(store, now - 10 * 60_000);
     await store.updateSubmission(old, { state: 'accepted', jobId: 'job-old' });
     await store.updateSubmission(fresh, { state: 'accepted', jobId: 'job-fresh' });
-    expect((await store.listDueForCheck(now, 5 * 60_000, 10)).map((r) => r.requestId)).toEqual([old]);
+    expect((await store.claimDueChecks(5 * 60_000, 60_000, 10)).map((r) => r.requestId)).toEqual([old]);
     // A request without a jobId (never accepted) is never due: there is nothing to read back.
-    expect((await store.listDueForCheck(now, 0, 10)).map((r) => r.requestId)).toEqual([old, fresh]);
-    expect((await store.listDueForCheck(now, 0, 10)).map((r) => r.requestId)).not.toContain(noJob);
-    await store.scheduleCheck(old, now + 60_000);
-    expect(await store.listDueForCheck(now, 5 * 60_000, 10)).toEqual([]);
-    expect(await store.findRequest(old)).toMatchObject({
-      checkCount: 1,
-      nextCheckAt: new Date(now + 60_000).toISOString(),
-    });
+    expect((await store.claimDueChecks(0, 60_000, 10)).map((r) => r.requestId)).toEqual([fresh]);
+    expect(await store.claimDueChecks(0, 60_000, 10)).toEqual([]);
+    expect(await store.scheduleCheck(noJob, 0)).toBe(true); // pending, so schedulable; still never due
+    expect(await store.claimDueChecks(0, 60_000, 10)).toEqual([]);
+    expect(await store.scheduleCheck(old, 60_000)).toBe(true);
+    const record = await store.findRequest(old);
+    expect(record).toMatchObject({ checkCount: 1 });
+    expect(Date.parse(record!.nextCheckAt!)).toBeGreaterThanOrEqual(now + 60_000);
     await store.close();
   });
 
@@ -83,7 +88,7 @@ describe('SqliteStore: submissions, reconciliation and settlement events', () =>
         receivedAtMs: Date.now(),
       },
     ]);
-    await receiving.indexDeliveries(parseEnvelope);
+    await receiving.indexDeliveries(deliveryRules);
     await waitFor(() => events.length > 0, 2000);
     expect(events).toEqual([
       {

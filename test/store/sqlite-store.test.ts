@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newRequestId } from '../../src/callback/request-id.js';
-import { parseEnvelope } from '../../src/ringcentral/envelope.js';
+import { deliveryRules } from '../../src/ringcentral/delivery-rules.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { IncomingDelivery, RequestSettledEvent } from '../../src/types.js';
 import { BARE_PUNCTUATE, failEnvelope, sttEnvelope } from '../helpers/fixtures.js';
@@ -25,7 +25,7 @@ describe('SqliteStore', () => {
     const found = await store.findRequest(requestId);
     expect(found).toMatchObject({ requestId, kind: 'job', state: 'pending', jobId: null, deliveryCount: 0 });
     await expect(store.createRequest({ requestId, kind: 'job', callbackUrl: 'x' })).rejects.toMatchObject({
-      code: 'JH_ERR_STORE_UNAVAILABLE',
+      code: 'JH_ERR_STORE_CONFLICT',
     });
     await store.close();
   });
@@ -43,7 +43,7 @@ describe('SqliteStore', () => {
     ]);
     expect((await store.findRequest(requestId))!.deliveryCount).toBe(3);
 
-    const pass = await store.indexDeliveries(parseEnvelope);
+    const pass = await store.indexDeliveries(deliveryRules);
     expect(pass).toMatchObject({ examined: 3, duplicates: 1 });
     const deliveries = await store.listDeliveries(requestId);
     expect(deliveries.map((d) => [d.count, d.parseState])).toEqual([
@@ -58,7 +58,7 @@ describe('SqliteStore', () => {
     expect((await store.findRequest(requestId))!.deliveryCount).toBe(3);
     // A later identical receipt still folds into the first.
     await store.recordDeliveries([delivery(requestId, body)]);
-    expect(await store.indexDeliveries(parseEnvelope)).toMatchObject({ examined: 1, duplicates: 1 });
+    expect(await store.indexDeliveries(deliveryRules)).toMatchObject({ examined: 1, duplicates: 1 });
     expect((await store.listDeliveries(requestId))[0]!.count).toBe(3);
     await store.close();
   });
@@ -72,7 +72,7 @@ describe('SqliteStore', () => {
       delivery(requestId, failEnvelope('job-7')),
       delivery(requestId, sttEnvelope('job-7')),
     ]);
-    const pass = await store.indexDeliveries(parseEnvelope);
+    const pass = await store.indexDeliveries(deliveryRules);
     const request = await store.findRequest('job-7');
     expect(request).toMatchObject({
       requestId,
@@ -97,21 +97,21 @@ describe('SqliteStore', () => {
     const { store, requestId } = await newStoreWithRequest();
     const garbage = Buffer.from([0xff, 0xfe, 0x00, 0x41]);
     await store.recordDeliveries([delivery(requestId, garbage), delivery(requestId, BARE_PUNCTUATE)]);
-    await store.indexDeliveries(parseEnvelope);
+    await store.indexDeliveries(deliveryRules);
     const [stored, parsed] = await store.listDeliveries(requestId);
     expect(stored!.body.equals(garbage)).toBe(true);
     expect(stored).toMatchObject({ parseState: 'unparseable', envelope: null });
     expect(stored!.parseError).toMatch(/not JSON/);
     expect(parsed).toMatchObject({ parseState: 'parsed', envelope: { status: 'Success', jobId: null } });
     expect(await store.findRequest(requestId)).toMatchObject({ state: 'succeeded', jobId: null });
-    expect(await store.indexDeliveries(parseEnvelope)).toMatchObject({ examined: 0 });
+    expect(await store.indexDeliveries(deliveryRules)).toMatchObject({ examined: 0 });
     await store.close();
   });
 
   it('indexes in pages of the given limit, oldest first', async () => {
     const { store, requestId } = await newStoreWithRequest();
     await store.recordDeliveries([1, 2, 3, 4, 5].map((n) => delivery(requestId, { status: 'InProgress', n })));
-    expect(await store.indexDeliveries(parseEnvelope, 2)).toMatchObject({ examined: 2 });
+    expect(await store.indexDeliveries(deliveryRules, 2)).toMatchObject({ examined: 2 });
     expect((await store.listDeliveries(requestId)).map((d) => d.parseState)).toEqual([
       'parsed',
       'parsed',
@@ -119,14 +119,14 @@ describe('SqliteStore', () => {
       'pending',
       'pending',
     ]);
-    expect(await store.indexDeliveries(parseEnvelope, 10)).toMatchObject({ examined: 3 });
+    expect(await store.indexDeliveries(deliveryRules, 10)).toMatchObject({ examined: 3 });
     await store.close();
   });
 
   it('leaves a request pending on an unknown status', async () => {
     const { store, requestId } = await newStoreWithRequest();
     await store.recordDeliveries([delivery(requestId, { ...sttEnvelope('job-q'), status: 'Queued' })]);
-    expect((await store.indexDeliveries(parseEnvelope)).settled).toEqual([]);
+    expect((await store.indexDeliveries(deliveryRules)).settled).toEqual([]);
     expect(await store.findRequest('job-q')).toMatchObject({ state: 'pending', jobId: 'job-q' });
     await store.close();
   });
@@ -135,7 +135,7 @@ describe('SqliteStore', () => {
     const store = new SqliteStore({ path: tempDbPath() });
     const requestId = newRequestId();
     await store.recordDeliveries([delivery(requestId, sttEnvelope('j'))]);
-    await store.indexDeliveries(parseEnvelope);
+    await store.indexDeliveries(deliveryRules);
     expect(await store.findRequest(requestId)).toMatchObject({ callbackUrl: null, deliveryCount: 1 });
     await store.close();
   });
@@ -183,14 +183,14 @@ describe('SqliteStore regressions', () => {
     const { store, requestId } = await newStoreWithRequest();
     const body = sttEnvelope('job-r');
     await store.recordDeliveries([delivery(requestId, body)]);
-    await store.indexDeliveries(parseEnvelope);
+    await store.indexDeliveries(deliveryRules);
     // The duplicate has the highest id; folding deletes its row.
     await store.recordDeliveries([delivery(requestId, body)]);
-    expect(await store.indexDeliveries(parseEnvelope)).toMatchObject({ duplicates: 1 });
+    expect(await store.indexDeliveries(deliveryRules)).toMatchObject({ duplicates: 1 });
     const other = newRequestId();
     const [next] = await store.recordDeliveries([delivery(other, failEnvelope('job-s'))]);
     expect((await store.listDeliveries(other)).map((d) => d.deliveryId)).toEqual([next!.deliveryId]);
-    expect(await store.indexDeliveries(parseEnvelope)).toMatchObject({ examined: 1 });
+    expect(await store.indexDeliveries(deliveryRules)).toMatchObject({ examined: 1 });
     expect(await store.findRequest(other)).toMatchObject({ state: 'failed', deliveryCount: 1 });
     await store.close();
   });

@@ -473,7 +473,7 @@ export class SqliteStore implements Store {
   }
 
   /** SQLite never loses a settlement (other processes' are read from the file), so `onResync` is never due. */
-  onSettled(listener: (event: RequestSettledEvent) => void, _onResync?: () => void): () => void {
+  onSettled(listener: (event: RequestSettledEvent) => void): () => void {
     this.#events.on('settled', listener);
     if (!this.#watch) {
       this.#watch = setInterval(() => this.#checkForeignCommits(), this.#watchIntervalMs);
