@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { JobhookError } from '../../errors.js';
+
+export type { SqliteStoreOptions } from './sqlite-options.js';
 import type {
   DeliveryRecord,
   DeliveryRules,
@@ -17,58 +18,19 @@ import type {
   SubmitState,
 } from '../../types.js';
 import { indexPlan, runIndexPlanSync } from '../index-plan.js';
-import { applyReport, takeGrant, type RateWindowState } from '../rate-window.js';
 import type { BodySink, NewRequest, RateLimits, RequestQuery, RunOutcome, Store } from '../store.js';
 import { BodySpool } from './body-spool.js';
 import { prepareHandlerRuns } from './handler-runs.js';
 import { Instances } from './instances.js';
+import type { SqliteStoreOptions } from './sqlite-options.js';
 import { migrate } from './migrate.js';
 import { countNotYetDue, listRequests, requestsByIds } from './sqlite-reader.js';
 import { sqliteIndexTx, toReceipt } from './sqlite-index-tx.js';
+import { reportSqliteRate, takeSqliteGrant } from './sqlite-rate-budget.js';
+import { SettlementWatch } from './settlement-watch.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { DEFAULT_INDEX_LIMIT, prepareStatements, SECRETS_KEY, type Statements } from './statements.js';
 import { toDeliveryRecord, toRequestRecord, type DeliveryRow } from './rows.js';
-
-export interface SqliteStoreOptions {
-  /** Path of the database file (created if missing). */
-  path: string;
-  /**
-   * How long one write call waits for another process's lock before it fails with JH_ERR_STORE_UNAVAILABLE.
-   * The wait is asynchronous (short attempts, event loop free between them); opening and migrating wait
-   * synchronously up to this long.
-   * @defaultValue 1000
-   */
-  busyTimeoutMs?: number;
-  /**
-   * How long writes must pause before the WAL is checkpointed and truncated (see wal-maintenance.ts).
-   * @defaultValue 500
-   */
-  checkpointIdleMs?: number;
-  /**
-   * How often the database and WAL files are checked for removal or replacement between writes
-   * (every fsync'd write also checks first).
-   * @defaultValue 1000
-   */
-  fileCheckIntervalMs?: number;
-  /**
-   * Told once when the store stops accepting writes for good (its file was removed or replaced); every
-   * write then fails with this same error. Nothing is logged by the store itself.
-   * @defaultValue undefined
-   */
-  onProblem?: (error: JobhookError) => void;
-  /**
-   * How often the store looks for settlements committed by other processes while someone listens.
-   * @defaultValue 200
-   */
-  watchIntervalMs?: number;
-  /**
-   * A process that stops heartbeating for this long is taken for stopped: its submissions in flight are
-   * marked `unknown` by the next `markInterruptedSubmissions`. (A process of this machine that has exited is
-   * noticed at once.)
-   * @defaultValue 30_000
-   */
-  instanceLeaseMs?: number;
-}
 
 /**
  * SQLite implementation of the Store: one file in WAL mode. Receipts are committed with
@@ -78,17 +40,12 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   readonly ownerId = `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
   readonly #db: Database.Database;
-  readonly #events = new EventEmitter<{ settled: [RequestSettledEvent] }>();
   readonly #stmt: Statements;
   readonly #runs;
   readonly #spool: BodySpool;
   readonly #writer: SqliteWriter;
   #closed = false;
-  /** Highest `settled_seq` already emitted by this store. */
-  #emittedSeq = 0;
-  #dataVersion = 0;
-  #watch: NodeJS.Timeout | null = null;
-  readonly #watchIntervalMs: number;
+  readonly #watch: SettlementWatch;
   readonly #instances: Instances;
 
   constructor(options: SqliteStoreOptions) {
@@ -113,7 +70,6 @@ export class SqliteStore implements Store {
       });
     }
     const db = this.#db;
-    this.#watchIntervalMs = options.watchIntervalMs ?? 200;
     this.#stmt = prepareStatements(db);
     this.#runs = prepareHandlerRuns(db, this.ownerId);
     this.#instances = new Instances({
@@ -126,9 +82,7 @@ export class SqliteStore implements Store {
     // still be about to commit a fresh one, so only files older than an hour are removed.
     const referenced = new Set(this.#stmt.spoolFiles.all());
     void this.#spool.sweepOrphans((file) => referenced.has(file), 60 * 60_000);
-    // Settlements made before this store opened are history, not events.
-    this.#emittedSeq = this.#stmt.maxSettledSeq.get()!;
-    this.#dataVersion = db.pragma('data_version', { simple: true }) as number;
+    this.#watch = new SettlementWatch(db, this.#stmt, options.watchIntervalMs ?? 200);
   }
 
   #open(): Database.Database {
@@ -292,7 +246,7 @@ export class SqliteStore implements Store {
       await this.#write('flush folded duplicates', () => this.#stmt.putSetting.run('last_fold_at', String(now)));
       await this.#spool.remove(orphaned);
     }
-    if (pass.settled.length > 0) this.#emitSettled();
+    if (pass.settled.length > 0) this.#watch.emit();
     return pass;
   }
 
@@ -305,31 +259,6 @@ export class SqliteStore implements Store {
       return { ok: false, error: `stored body unreadable: ${(error as Error).message}` };
     }
     return parse(body);
-  }
-
-  /** Emits every settlement committed (by any process) since the last one emitted, in order. */
-  #emitSettled(): void {
-    if (this.#closed) return;
-    for (const row of this.#stmt.settledSince.all(this.#emittedSeq)) {
-      this.#emittedSeq = row.settled_seq;
-      if (row.state === 'pending') continue;
-      this.#events.emit('settled', {
-        requestId: row.request_id,
-        jobId: row.job_id,
-        api: row.api,
-        state: row.state,
-        deliveryId: row.outcome_delivery_id,
-      });
-    }
-  }
-
-  /** While someone listens: notice other processes' commits (`data_version` changes) and emit theirs. */
-  #checkForeignCommits(): void {
-    if (this.#closed) return;
-    const version = this.#db.pragma('data_version', { simple: true }) as number;
-    if (version === this.#dataVersion) return;
-    this.#dataVersion = version;
-    this.#emitSettled();
   }
 
   async updateSubmission(
@@ -389,35 +318,16 @@ export class SqliteStore implements Store {
     const changed = await this.#write('mark the request expired', () => {
       return this.#stmt.settle.run('expired', null, now, now, requestId).changes > 0;
     });
-    if (changed) this.#emitSettled();
+    if (changed) this.#watch.emit();
     return changed;
   }
 
   async takeRateToken(key: string, limits: RateLimits): Promise<number> {
-    return this.#write(
-      'take from the rate budget',
-      () => {
-        const decision = takeGrant(this.#rateState(key), limits, Date.now());
-        this.#putRateState(key, decision.state);
-        return decision.waitMs;
-      },
-      { fsync: false },
-    );
+    return this.#write('take from the rate budget', () => takeSqliteGrant(this.#stmt, key, limits), { fsync: false });
   }
 
   async reportRate(key: string, report: { holdMs?: number; remaining?: number; limits: RateLimits }): Promise<void> {
-    await this.#write('record a rate limit', () => {
-      this.#putRateState(key, applyReport(this.#rateState(key), report, Date.now()));
-    });
-  }
-
-  #rateState(key: string): RateWindowState {
-    const row = this.#stmt.rateBudget.get(key);
-    return { grants: row ? (JSON.parse(row.grants) as number[]) : [], holdUntilMs: row?.hold_until ?? 0 };
-  }
-
-  #putRateState(key: string, state: RateWindowState): void {
-    this.#stmt.putRateBudget.run(key, JSON.stringify(state.grants), state.holdUntilMs);
+    await this.#write('record a rate limit', () => reportSqliteRate(this.#stmt, key, report));
   }
 
   async getDelivery(deliveryId: number): Promise<DeliveryRecord | undefined> {
@@ -474,18 +384,7 @@ export class SqliteStore implements Store {
 
   /** SQLite never loses a settlement (other processes' are read from the file), so `onResync` is never due. */
   onSettled(listener: (event: RequestSettledEvent) => void): () => void {
-    this.#events.on('settled', listener);
-    if (!this.#watch) {
-      this.#watch = setInterval(() => this.#checkForeignCommits(), this.#watchIntervalMs);
-      this.#watch.unref();
-    }
-    return () => {
-      this.#events.off('settled', listener);
-      if (this.#events.listenerCount('settled') === 0 && this.#watch) {
-        clearInterval(this.#watch);
-        this.#watch = null;
-      }
-    };
+    return this.#watch.subscribe(listener);
   }
 
   async close(): Promise<void> {
@@ -493,7 +392,7 @@ export class SqliteStore implements Store {
     // Gone on purpose: whatever it left submitting is interrupted now, not after its lease.
     await this.#instances.stop().catch(() => undefined);
     this.#closed = true;
-    if (this.#watch) clearInterval(this.#watch);
+    this.#watch.close();
     this.#writer.stop();
     this.#db.close();
   }
