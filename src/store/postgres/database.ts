@@ -26,7 +26,9 @@ types.setTypeParser(pg.types.builtins.NUMERIC, Number);
 /** `options` startup parameter: the server splits it on spaces, with backslash as the escape. */
 function searchPathOption(schema: string): string {
   const quoted = pg.escapeIdentifier(schema).replace(/\\/g, '\\\\').replace(/ /g, '\\ ');
-  return `-c search_path=${quoted}`;
+  // synchronous_commit on whatever the server's default: a receipt is acknowledged only once its commit is
+  // on disk (a role or database set to `off` would otherwise make the 200 a promise the server can break).
+  return `-c search_path=${quoted} -c synchronous_commit=on`;
 }
 
 /** A stable 64-bit key per schema, for advisory locks and channel names (instances must agree on it). */
