@@ -106,7 +106,8 @@ describe('jobhook serve (process)', () => {
     const db = new Database(dbPath, { readonly: true });
     const unparsed = db
       .prepare(
-        "SELECT COUNT(*) FROM deliveries WHERE delivery_id > COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'indexed_through'), 0)",
+        // Receipts not yet indexed are those without `indexed_at` (schema 4).
+        'SELECT COUNT(*) FROM deliveries WHERE indexed_at IS NULL',
       )
       .pluck()
       .get();
