@@ -1,4 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { pgTestUrl } from './postgres.js';
 
@@ -10,8 +11,9 @@ import { pgTestUrl } from './postgres.js';
 export interface PgCluster {
   version: string;
   name: string;
-  stop: () => void;
-  start: () => void;
+  /** Resolve once pg_ctlcluster returns (asynchronously: the test's senders keep sending meanwhile). */
+  stop: () => Promise<void>;
+  start: () => Promise<void>;
 }
 
 /** The cluster listening at JOBHOOK_TEST_DATABASE_URL's port, or why it cannot be controlled from here. */
@@ -30,20 +32,19 @@ export function localCluster(): PgCluster | { unavailable: string } {
     .find((fields) => fields[2] === port);
   if (!row) return { unavailable: `no local cluster listens on port ${port}` };
   const [version, name] = row as [string, string];
-  const control = (action: 'stop' | 'start'): void => {
+  const control = async (action: 'stop' | 'start'): Promise<void> => {
     // --skip-systemctl-redirect: act on the cluster directly (no systemd here); stop's default mode is fast.
-    execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, name, action], {
-      stdio: 'pipe',
+    await promisify(execFile)('pg_ctlcluster', ['--skip-systemctl-redirect', version, name, action], {
       timeout: 60_000,
     });
   };
   return { version, name, stop: () => control('stop'), start: () => control('start') };
 }
 
-/** Whether the cluster is up; starts it when it is not (idempotent: `start` on a running cluster fails). */
-export function ensureStarted(cluster: PgCluster): void {
+/** Starts the cluster unless it runs (`start` on a running cluster fails, so this may be called any time). */
+export async function ensureStarted(cluster: PgCluster): Promise<void> {
   const status = spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster.version, cluster.name, 'status']);
-  if (status.status !== 0) cluster.start();
+  if (status.status !== 0) await cluster.start();
 }
 
 /** Resolves once a new connection to the test database answers `SELECT 1`, polling up to `timeoutMs`. */
