@@ -21,6 +21,8 @@ export const REFUSAL_HINTS: Readonly<Record<string, string>> = {
   'too-large': 'The body was over --max-body: raise it, or the sender keeps retrying in vain.',
   aborted: 'The sender went away before its body was complete; it should redeliver.',
   'store-unavailable': 'The store could not commit (see the receiver log); answered 503, so RingCentral redelivers.',
+  'store-refused':
+    'The database refused the delivery as data (a conflict, not an outage); answered 500. See the receiver log.',
 };
 
 export function toRefusalView(refusal: InspectorRefusal): InspectorRefusal & { hint: string } {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { listenOn } from '../http-listen.js';
 import { acceptedRequestId, matchAcceptedPath } from '../callback/accepted-path.js';
 import { verifyCallbackPath, type Keyring } from '../callback/callback-url.js';
+import { isJobhookError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { IncomingDelivery, RecordedDelivery } from '../types.js';
 import { createEnvelopeIndexer, type EnvelopeIndexer } from './envelope-indexer.js';
@@ -187,10 +188,16 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         rawHeaders: req.rawHeaders,
         receivedAtMs: Date.now(),
       });
-    } catch {
-      refusals.record('POST', url, 'store-unavailable', 503);
+    } catch (error) {
       // Not recorded, so nothing refers to its spool file: remove it now (the sender redelivers).
       if (!Buffer.isBuffer(read.body)) await store.discardSpooled(read.body).catch(() => undefined);
+      // 503 says "the store is away, come back": only for an outage. A database that refuses the data
+      // itself (a conflict) is not going to take it on retry either: 500, and the log says why.
+      if (isJobhookError(error, 'JH_ERR_STORE_CONFLICT')) {
+        refusals.record('POST', url, 'store-refused', 500);
+        return send(res, 500, {});
+      }
+      refusals.record('POST', url, 'store-unavailable', 503);
       return send(res, 503, { 'retry-after': '5' });
     }
     send(res, 200, {});

@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
  * and a hint at the fix; the latest `keep` are kept for the inspector. Paths lose their query string and
  * their tag (the tag is the URL's credential), and are cut to 200 characters.
  */
-export type RefusalReason = 'unknown-path' | 'bad-tag' | 'not-post' | 'too-large' | 'aborted' | 'store-unavailable';
+export type RefusalReason =
+  'unknown-path' | 'bad-tag' | 'not-post' | 'too-large' | 'aborted' | 'store-unavailable' | 'store-refused';
 
 export interface Refusal {
   at: string;
@@ -35,6 +36,7 @@ const HINTS: Record<RefusalReason, string> = {
   'too-large': 'body over --max-body: raise it, or the sender keeps retrying in vain',
   aborted: 'the sender went away before its body was complete',
   'store-unavailable': 'the store could not commit (see the errors above); RingCentral redelivers',
+  'store-refused': 'the database refused the delivery as stored data (a conflict, not an outage: see the errors above)',
 };
 
 /** Tag-shaped segments (22 base64url characters) and anything after `?` are never logged or shown. */
