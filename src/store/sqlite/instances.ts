@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { isProcessAlive, processSpace } from '../machine.js';
 import type { Statements } from './statements.js';
 
 export interface InstancesOptions {
@@ -36,7 +36,7 @@ export class Instances {
   #beat(): Promise<void> {
     const { owner, stmt } = this.#o;
     return this.#o.write('write the heartbeat', () => {
-      stmt.heartbeat.run({ owner, host: hostname(), pid: process.pid, now: Date.now() });
+      stmt.heartbeat.run({ owner, host: processSpace(), pid: process.pid, now: Date.now() });
     });
   }
 
@@ -45,10 +45,10 @@ export class Instances {
     const { stmt, owner } = this.#o;
     return this.#o.write('mark interrupted submissions', () => {
       const now = Date.now();
-      // Owners on this machine whose process is gone are stopped whatever their heartbeat says.
+      // Owners in this process space (machine and pid namespace) whose process is gone are stopped whatever their heartbeat says.
       const dead = stmt.instancesOn
-        .all(hostname())
-        .filter((i) => i.owner !== owner && !isAlive(i.pid))
+        .all(processSpace())
+        .filter((i) => i.owner !== owner && !isProcessAlive(i.pid))
         .map((i) => i.owner);
       return stmt.interrupted
         .all({ now, aliveAfter: now - this.#o.leaseMs, dead: JSON.stringify(dead) })
@@ -63,16 +63,5 @@ export class Instances {
     clearInterval(this.#timer);
     this.#timer = null;
     await this.#o.write('remove the heartbeat', () => void this.#o.stmt.forgetInstance.run(this.#o.owner));
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, owned by another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
