@@ -9,7 +9,9 @@ import { createBodyParser, type BodyParser } from './parse-worker.js';
  * settles requests, through `store.indexDeliveries`. Acknowledging comes first: a pass starts once the
  * receiver has been quiet for `idleMs`, or, under sustained load, once the oldest unindexed receipt has
  * waited `maxLagMs`. Large passes are also cheaper per delivery. Whatever a crash leaves unindexed is
- * found by the first pass after a restart.
+ * found by the first pass after a restart — and, every `sweepMs`, by a pass of its own: receipts another
+ * instance acknowledged and then died before indexing (several instances on one database) would otherwise
+ * wait for traffic to reach this one.
  *
  * States: idle → waiting (a timer; each notify pushes the quiet deadline back, never the lag deadline)
  * → running (passes of up to `batchLimit`, yielding to the event loop between passes, until one comes
@@ -38,6 +40,8 @@ export interface EnvelopeIndexerOptions {
   retryDelayMs?: number;
   /** Spooled bodies parsed (in the worker) ahead of each pass. @defaultValue 2 */
   spooledPerPass?: number;
+  /** How often an idle indexer looks for receipts nobody indexed (another instance's, left by a crash). @defaultValue 2000 */
+  sweepMs?: number;
   /** The worker-thread parser of spooled bodies; one is made when omitted. */
   parser?: BodyParser;
 }
@@ -58,6 +62,14 @@ export function createEnvelopeIndexer(store: Store, options: EnvelopeIndexerOpti
   let lastNotifyMs = 0;
   /** When the oldest receipt not yet covered by a pass was notified. */
   let firstPendingMs: number | null = null;
+  let closed = false;
+  // Idle only: under traffic, notify() already runs passes, which take every unindexed receipt, any instance's.
+  const sweep = setInterval(() => {
+    if (closed || running || timer) return;
+    dirty = true;
+    arm(0);
+  }, options.sweepMs ?? 2000);
+  sweep.unref();
 
   /** Runs passes until one comes back short; true when everything was indexed. */
   async function runPasses(): Promise<boolean> {
@@ -133,6 +145,8 @@ export function createEnvelopeIndexer(store: Store, options: EnvelopeIndexerOpti
       }
     },
     async close() {
+      closed = true;
+      clearInterval(sweep);
       if (timer) clearTimeout(timer);
       timer = null;
       if (running) await running;
