@@ -54,11 +54,15 @@ export class Job<TResult = unknown> {
   result(options: ResultOptions = {}): Promise<TResult> {
     return new Promise<TResult>((resolve, reject) => {
       let finished = false;
+      /** A re-read after the database did not answer; doubles from 1 s to 30 s while it stays away. */
+      let retry: NodeJS.Timeout | null = null;
+      let retryMs = 1000;
       const finish = (settle: () => void): void => {
         if (finished) return;
         finished = true;
         stopWaiting();
         if (timer) clearTimeout(timer);
+        if (retry) clearTimeout(retry);
         options.signal?.removeEventListener('abort', onAbort);
         settle();
       };
@@ -69,9 +73,18 @@ export class Job<TResult = unknown> {
             if (outcome) finish(() => (outcome.ok ? resolve(outcome.value) : reject(outcome.error)));
           },
           (error: unknown) => {
-            // The database is away for a while (PostgreSQL restarting): keep waiting; the store's resync
-            // after it reconnects, or the next hint, checks again.
-            if (isJobhookError(error, 'JH_ERR_STORE_UNAVAILABLE')) return;
+            // The database is away for a while (PostgreSQL restarting, a busy pool): keep waiting, and read
+            // again later — the hint that woke this check is spent, and no other may come for this request.
+            if (isJobhookError(error, 'JH_ERR_STORE_UNAVAILABLE')) {
+              if (!finished && !retry) {
+                retry = setTimeout(() => {
+                  retry = null;
+                  check();
+                }, retryMs);
+                retryMs = Math.min(30_000, retryMs * 2);
+              }
+              return;
+            }
             finish(() => reject(error instanceof Error ? error : new Error(String(error))));
           },
         );
