@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { mintVia, type ServerProcess } from '../helpers/cli-process.js';
-import { atInstance, schemaDbUrl, startFleet } from '../helpers/fleet-instances.js';
+import { atInstance, schemaDbUrl, spawnCli, startFleet } from '../helpers/fleet-instances.js';
 import {
   ensureStarted,
   localCluster,
@@ -15,7 +15,8 @@ import { post } from '../helpers/receiver-harness.js';
 /**
  * Issue #11, §4: the real PostgreSQL server stopped for 10 s under traffic to two `serve` instances, then
  * started again. No delivery is answered 200 unless stored; the instances answer 503 (and /healthz says so)
- * meanwhile, and both take deliveries again by themselves once the server is back.
+ * meanwhile, and both take deliveries again by themselves once the server is back; awaits (`jobhook wait`)
+ * begun before the outage resolve with results delivered after it.
  *
  * This stops the server every PostgreSQL test shares, so it runs only when it runs alone: with
  * JOBHOOK_TEST_PG_OUTAGE=1 (`JOBHOOK_TEST_PG_OUTAGE=1 npx vitest run test/cli/postgres-outage.test.ts`, or a
@@ -90,6 +91,12 @@ describe.skipIf(!cluster)('two jobhook serve while the PostgreSQL server is stop
       };
       const loops = [send('A', a), send('B', b), poll('A', a), poll('B', b)];
 
+      // Awaiters in processes of their own across the outage (their LISTEN connections cut, their reads
+      // refused): results that arrive once the server is back must still wake them.
+      const awaited = [await mintVia(a.localPort), await mintVia(b.localPort)];
+      const waits = awaited.map((m) =>
+        spawnCli(['wait', m.requestId, '--db', schemaDbUrl(fresh), '--json', '--timeout', '60s'], {}, 90_000),
+      );
       await sleep(2000);
       await cluster!.stop();
       const stoppedAt = Date.now();
@@ -111,6 +118,12 @@ describe.skipIf(!cluster)('two jobhook serve while the PostgreSQL server is stop
       await sleep(1000);
       running = false;
       await Promise.all(loops);
+      const deliveredAt = Date.now();
+      for (const [i, m] of awaited.entries()) {
+        const status = await post(atInstance(m.callbackUrl, servers[i]!), punctuateEnvelope(`outage-awaited-${i}`));
+        expect(status).toBe(200);
+      }
+      const waited = await Promise.all(waits.map((w) => w.then((r) => ({ ...r, after: Date.now() - deliveredAt }))));
 
       const during = sent.filter((s) => s.sentAt > stoppedAt && s.sentAt < startingAt);
       const statuses = (list: Sent[]): Record<number, number> =>
@@ -155,6 +168,15 @@ describe.skipIf(!cluster)('two jobhook serve while the PostgreSQL server is stop
       const deadline = Date.now() + 10_000;
       while ((await unindexed()) > 0 && Date.now() < deadline) await sleep(100);
       expect(await unindexed()).toBe(0);
+
+      // Both awaits resolved with their results after the outage.
+      console.log(
+        `PostgreSQL outage: awaits resolved ${waited.map((w) => `${w.after} ms`).join(', ')} after their delivery`,
+      );
+      waited.forEach((w, i) => {
+        expect(w.status, w.stderr).toBe(0);
+        expect((JSON.parse(w.stdout) as { result: { texts: string[] } }).result.texts[1]).toBe(`(outage-awaited-${i})`);
+      });
     } finally {
       for (const s of servers) s.child.kill('SIGKILL');
       await ensureStarted(cluster!);
