@@ -133,6 +133,15 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       notYetDue: 0,
       nextDueAt: null,
     };
+    // Submissions left in flight by an instance that died since (a fleet's serve runs for weeks; marking at
+    // start-up alone would leave them `submitting` for ever). Never another live process's.
+    const interrupted = await store.markInterruptedSubmissions();
+    if (interrupted.length > 0) {
+      logger?.warn(
+        { requestIds: interrupted },
+        'submissions of a stopped process are marked unknown; a webhook or a status read may still settle them',
+      );
+    }
     // One claim at a time, just before its read: a claim covers one check (a rate-limit wait included), and
     // whatever this pass does not reach stays free for another instance.
     for (let n = 0; n < limit && !stopped; n++) {

@@ -253,3 +253,31 @@ describe('a pass right after submitting', () => {
     expect(reads).toBe(1);
   });
 });
+
+describe('a fleet instance that runs for weeks', () => {
+  it("marks each pass the submissions left in flight by a process that stopped, never a live one's", async () => {
+    // Found by review (issue #11): only a client's start marked them, so a long-running serve never did.
+    const path = tempDbPath();
+    const store = new SqliteStore({ path });
+    const live = new SqliteStore({ path });
+    const gone = new SqliteStore({ path });
+    const ids = { live: '01a21a00-0000-7000-8000-000000000001', gone: '01a21a00-0000-7000-8000-000000000002' };
+    for (const [owner, requestId] of [
+      [live, ids.live],
+      [gone, ids.gone],
+    ] as const) {
+      await owner.createRequest({ requestId, kind: 'job', callbackUrl: 'http://x/' });
+      await owner.updateSubmission(requestId, { state: 'submitting' });
+    }
+    await gone.close();
+    const reconciler = createReconciler({
+      store,
+      readStatus: () => Promise.reject(new Error('no job is due: nothing is read')),
+    });
+    await reconciler.runOnce();
+    expect((await store.findRequest(ids.gone))?.submitState).toBe('unknown');
+    expect((await store.findRequest(ids.live))?.submitState).toBe('submitting');
+    await reconciler.stop();
+    await Promise.all([store.close(), live.close()]);
+  });
+});
