@@ -203,9 +203,16 @@ export class HandlerRunner {
       if (!request || !delivery) {
         throw new JobhookError('JH_ERR_NOT_FOUND', `request ${requestId} has no deciding delivery to hand over`);
       }
-      // Runs are created for the api a handler had when the request settled; one registered since under
-      // another api (or a run carried over from an older schema) is not this handler's business.
-      if (handler.api !== null && request.api !== handler.api) return await complete({ ok: true });
+      // Runs are created for the api a handler was registered with when the request settled. A handler
+      // registered since under another api (a new version of the app, or a run carried over from schema 3)
+      // does not run it, and does not drop it silently either: dead-lettered, with the reason.
+      if (handler.api !== null && request.api !== handler.api) {
+        return await complete({
+          ok: false,
+          error: `not run: handler ${handler.name} is now registered for ${handler.api}, and this result is of ${request.api ?? 'an unknown api'} (created under an earlier registration)`,
+          retryInMs: null,
+        });
+      }
       await handler.fn(handlerInput(request, delivery, attempt, signal));
       if (signal.aborted) return; // abandoned: the store may be closing, and the lease decides
       await complete({ ok: true });

@@ -204,3 +204,21 @@ describe('handler runner: concurrency, stop, lazy envelope', () => {
     expect(seen.find((input) => input.requestId === requestId)).toMatchObject({ attempt: 2 });
   });
 });
+
+describe('handler runner: a run created under an earlier registration of the handler', () => {
+  it('is dead-lettered with the reason when the handler is now registered for another api, never marked done', async () => {
+    // Found by review (issue #11): the run was completed as succeeded without calling anything.
+    harness = await startHarness(tempDbPath());
+    await harness.store.registerHandler('notify', null);
+    const requestId = await settle(harness, sttEnvelope('job-earlier'));
+    const seen: HandlerInput[] = [];
+    const runner = new HandlerRunner({ store: harness.store, pollMs: 20 });
+    await runner.register('notify', '/ai/text/v1/async/punctuate', (input) => void seen.push(input));
+    await waitFor(async () => (await harness!.store.listHandlerRuns(requestId))[0]?.state === 'dead', 3000);
+    expect(seen).toEqual([]);
+    expect((await harness.store.listHandlerRuns(requestId))[0]!.lastError).toMatch(
+      /now registered for \/ai\/text\/v1\/async\/punctuate.*speech-to-text/,
+    );
+    await runner.stop();
+  });
+});
