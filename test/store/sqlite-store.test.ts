@@ -1,7 +1,9 @@
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { newRequestId } from '../../src/callback/request-id.js';
 import { deliveryRules } from '../../src/ringcentral/delivery-rules.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { NEXT_SETTLED_SEQ } from '../../src/store/sqlite/statements.js';
 import type { IncomingDelivery, RequestSettledEvent } from '../../src/types.js';
 import { BARE_PUNCTUATE, failEnvelope, sttEnvelope } from '../helpers/fixtures.js';
 import { tempDbPath } from '../helpers/temp.js';
@@ -193,5 +195,19 @@ describe('SqliteStore regressions', () => {
     expect(await store.indexDeliveries(deliveryRules)).toMatchObject({ examined: 1 });
     expect(await store.findRequest(other)).toMatchObject({ state: 'failed', deliveryCount: 1 });
     await store.close();
+  });
+});
+
+describe('SqliteStore: the settlement number on the hot path', () => {
+  it('is read from the settled_seq index, not by scanning every request', async () => {
+    // Found by the fleet benchmark (issue #11): MAX(settled_seq) without the index's condition scanned the
+    // whole table on each settlement — 1.1 ms at 19 000 requests, 2.5× fewer deliveries/s.
+    const path = tempDbPath();
+    await new SqliteStore({ path }).close();
+    const db = new Database(path, { readonly: true });
+    const plan = (sql: string) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ');
+    expect(plan(NEXT_SETTLED_SEQ)).toMatch(/USING (COVERING )?INDEX requests_settled_seq/);
+    db.close();
   });
 });
