@@ -21,6 +21,14 @@ export interface RateGateOptions {
    * only holds back after what this process heard (429, an exhausted window).
    */
   budget?: { store: RateBudget; key: string; limits?: Partial<Pick<RateLimits, 'capacity' | 'windowMs'>> };
+  /**
+   * Makes the platform ready (`Platform.ready`: login, a token refresh due soon) before each ask of the
+   * budget, so that a granted call leaves at once: the budget counts a grant from when it is taken and the
+   * platform counts the request when it arrives; a login or refresh between the two (seconds) could carry
+   * the request past the budget's margin into a window the budget thinks free. When it fails, every queued
+   * call fails with its error, unsent (they all waited for that login).
+   */
+  prepare?: () => Promise<void>;
   logger?: Logger;
 }
 
@@ -109,6 +117,7 @@ export class RateBudgetUnavailableError extends JobhookError {
   }
 }
 
+/** A call the gate has not let through yet. */
 interface Waiter {
   low: boolean;
   resolve: () => void;
@@ -125,10 +134,12 @@ interface Waiter {
  * locally too, so a held process does not ask the store in vain. `X-Rate-Limit-Limit`/`-Window` replace
  * the configured limits: the platform knows a raised limit.
  *
- * States: open (the queue's head asks the budget, one ask at a time; high priority first) → waiting (one
- * timer: a local hold, or the wait the budget named; a submission arriving behind a waiting status read
- * asks at once) → open; closed (timers cleared, queued calls rejected, never sent). A later answer can
- * only lengthen a hold, never shorten it.
+ * States: open → preparing (`prepare`, when given: the platform logs in or refreshes; the queue's head is
+ * chosen afresh after it, high priority first) → asking (the head asks the budget; one ask at a time) →
+ * open, or waiting (one timer: a local hold, or the wait the budget named) → open. A submission that
+ * arrives while a status read waits, or while a status read asks and is then told to wait, asks at once
+ * rather than wait out the read's turn. closed: timers cleared, queued calls rejected, never sent. A later
+ * answer can only lengthen a hold, never shorten it.
  */
 export class RateGate {
   #blockedUntilMs = 0;
@@ -138,12 +149,16 @@ export class RateGate {
   #timer: NodeJS.Timeout | null = null;
   /** The timer waits for a status read's turn: a submission need not wait it out. */
   #timerForLow = false;
+  /** Preparing or asking: one at a time. */
   #asking = false;
+  /** `prepare` has just succeeded: the ask that follows at once may use it, no later one. */
+  #prepared = false;
   #closed = false;
   /** Set while the store fails, so an outage is logged once. */
   #storeDown = false;
   readonly #limits: { capacity: number; windowMs: number };
   readonly #budget: { store: RateBudget; key: string } | null;
+  readonly #prepare: (() => Promise<void>) | undefined;
   readonly #maxInFlight: number;
   readonly #minWaitMs: number;
   readonly #maxWaitMs: number;
@@ -160,6 +175,7 @@ export class RateGate {
         throw new JobhookError('JH_ERR_INVALID_CONFIG', `rateBudget.${name} must be a positive integer, got ${value}`);
       }
     }
+    this.#prepare = options.prepare;
     this.#logger = options.logger;
   }
 
@@ -230,11 +246,16 @@ export class RateGate {
 
   #pump(): void {
     if (this.#closed || this.#asking || this.#timer) return;
+    // A preparation counts only for the ask that follows it at once: a hold or a full gate may last longer
+    // than the token it made sure of.
+    const prepared = this.#prepared;
+    this.#prepared = false;
     const holdMs = this.#blockedUntilMs - Date.now();
     if (holdMs > 0) return this.#wait(holdMs, false);
     if (this.#inFlight >= this.#maxInFlight) return;
     const waiter = this.#high[0] ?? this.#low[0];
     if (!waiter) return;
+    if (this.#prepare && !prepared) return this.#runPrepare(this.#prepare);
     if (!this.#budget) return this.#admit(waiter);
     const limits: RateLimits = { ...this.#limits, reserve: waiter.low ? reserveFor(this.#limits.capacity) : 0 };
     this.#asking = true;
@@ -244,6 +265,9 @@ export class RateGate {
         this.#storeUp();
         if (this.#closed) return;
         if (waitMs <= 0) this.#admit(waiter);
+        // A submission queued during a status read's ask may still fit where the read (which leaves the
+        // reserve) does not: it asks now instead of waiting out the read's turn.
+        else if (waiter.low && this.#high.length > 0) this.#pump();
         else this.#wait(waitMs, waiter.low);
       },
       (error: unknown) => {
@@ -255,6 +279,26 @@ export class RateGate {
         this.#pump();
       },
     );
+  }
+
+  #runPrepare(prepare: () => Promise<void>): void {
+    this.#asking = true;
+    Promise.resolve()
+      .then(prepare)
+      .then(
+        () => {
+          this.#asking = false;
+          this.#prepared = true;
+          this.#pump();
+        },
+        (error: unknown) => {
+          this.#asking = false;
+          if (this.#closed) return;
+          // One login serves every queued call: they fail with it, as callers sharing a login would, rather
+          // than each start a login chain of its own in turn.
+          for (const waiter of [...this.#high.splice(0), ...this.#low.splice(0)]) waiter.reject(error as Error);
+        },
+      );
   }
 
   #admit(waiter: Waiter): void {

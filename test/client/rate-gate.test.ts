@@ -2,18 +2,20 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { devCredentials } from '../../src/cli/client.js';
 import { parseRetryAfterMs, RateGate, rateBudgetKey, reserveFor } from '../../src/client/rate-gate.js';
 import type { PlatformAnswer } from '../../src/ringcentral/platform.js';
+import { RateLimiter } from '../../src/emulator/rate-limiter.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { answer } from '../helpers/rate-windows.js';
+import { answer, maxInAnyWindow } from '../helpers/rate-windows.js';
 import { tempDbPath } from '../helpers/temp.js';
 import { fakeJwt } from '../helpers/webhook-sink.js';
 
 const LIMITS = { capacity: 10, windowMs: 60_000 };
 const gates: RateGate[] = [];
+let path: string;
 let store: SqliteStore;
 /** A second connection to the same file: what another process sees. */
 let other: SqliteStore;
 beforeEach(() => {
-  const path = tempDbPath();
+  path = tempDbPath();
   store = new SqliteStore({ path });
   other = new SqliteStore({ path });
 });
@@ -124,6 +126,90 @@ describe('RateGate holds (defaults: floor 1 s, ceiling 10 minutes), kept locally
     await expect(queued).rejects.toMatchObject({ code: 'JH_ERR_STORE_CLOSED' });
     await expect(gate.run(call)).rejects.toMatchObject({ code: 'JH_ERR_STORE_CLOSED' });
     expect(sent).toBe(1);
+  });
+});
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('RateGate: what reaches the platform, and in which order', () => {
+  it('makes the platform ready (a 3 s login) before taking a grant: three processes never exceed the window', async () => {
+    // Three processes on one budget and one platform (the emulator's limiter); A logs in for 3 s first.
+    const limits = { capacity: 10, windowMs: 10_000 };
+    const limiter = new RateLimiter({ limit: 10, windowMs: 10_000, penaltyMs: 10_000 });
+    const arrivals: number[] = [];
+    const statuses: number[] = [];
+    const third = new SqliteStore({ path });
+    const processOn = (budgetStore: SqliteStore, loginMs: number): (() => Promise<PlatformAnswer>) => {
+      let login: Promise<void> | null = null;
+      const ready = (): Promise<void> => (login ??= pause(loginMs));
+      const gate = new RateGate({ budget: { store: budgetStore, key: 'heavy:login', limits }, prepare: ready });
+      gates.push(gate);
+      const call = async (): Promise<PlatformAnswer> => {
+        await ready(); // as a platform call does: at once when ready() came first
+        const at = Date.now();
+        arrivals.push(at);
+        const decision = limiter.check('app-user', at);
+        const reply = decision.allowed
+          ? answer(200, limiter.headers(decision.remaining))
+          : answer(429, { 'retry-after': String(decision.retryAfterS) });
+        statuses.push(reply.status);
+        return reply;
+      };
+      return () => gate.run(call);
+    };
+    const [a, b, c] = [processOn(store, 3000), processOn(other, 0), processOn(third, 0)];
+    try {
+      const t0 = Date.now();
+      const first = a();
+      await pause(1000);
+      await Promise.all([first, ...Array.from({ length: 8 }, () => b())]);
+      // Just after a grant taken at t=0 would have left the budget's window (10 s and a 0.5 s margin).
+      await pause(10_700 - (Date.now() - t0));
+      await Promise.all([c(), c()]);
+    } finally {
+      await third.close();
+    }
+    expect(statuses).toEqual(Array<number>(11).fill(200));
+    expect(maxInAnyWindow(arrivals, limits.windowMs)).toBeLessThanOrEqual(limits.capacity);
+  }, 40_000);
+
+  it('lets a submission go at once when it arrives while a status read asks the budget and is told to wait', async () => {
+    const limits = { capacity: 10, windowMs: 60_000 };
+    // Another process made 7 calls: a status read must wait (a reserve of 3), a submission may go.
+    for (let i = 0; i < 7; i++) await other.takeRateToken('heavy:inversion', limits);
+    const gate = new RateGate({ budget: { store, key: 'heavy:inversion', limits } });
+    gates.push(gate);
+    let reads = 0;
+    const read = gate.run(() => (reads++, Promise.resolve(answer(200))), { low: true }).catch((e: unknown) => e);
+    const submission = gate.run(() => Promise.resolve(answer(200))).then(() => 'sent');
+    // Before, it waited out the read's turn: until the window (a minute) had room for the reserve too.
+    expect(await Promise.race([submission, pause(5000).then(() => 'held')])).toBe('sent');
+    expect(reads).toBe(0);
+    expect(gate.queued).toBe(1);
+    gate.close();
+    expect(await read).toMatchObject({ code: 'JH_ERR_STORE_CLOSED' });
+  });
+
+  it('fails every queued call with the failed preparation, sending none', async () => {
+    let prepares = 0;
+    const refused = new Error('login refused');
+    const gate = new RateGate({
+      budget: { store, key: 'heavy:prepare-fails' },
+      prepare: () => (++prepares === 1 ? Promise.reject(refused) : Promise.resolve()),
+    });
+    gates.push(gate);
+    let sent = 0;
+    const call = (): Promise<PlatformAnswer> => (sent++, Promise.resolve(answer(200)));
+    const results = await Promise.allSettled([gate.run(call), gate.run(call, { low: true }), gate.run(call)]);
+    expect(results.map((r) => (r.status === 'rejected' ? (r.reason as unknown) : r.value))).toEqual([
+      refused,
+      refused,
+      refused,
+    ]);
+    expect([prepares, sent]).toEqual([1, 0]);
+    // The next call prepares afresh, and is sent once that succeeds.
+    expect((await gate.run(call)).status).toBe(200);
+    expect([prepares, sent]).toEqual([2, 1]);
   });
 });
 
