@@ -109,8 +109,14 @@ export function summarizeResult(result: unknown, requestId: string): string {
 }
 
 /** Prints a result as `submit --wait` and `wait` do: `--out` file, `--json`, a summary on a terminal, or JSON. */
-export function printResult(config: Config, job: Job, result: unknown, out: Out): void {
-  const ids = { requestId: job.requestId, jobId: job.jobId };
+export function printResult(
+  config: Config,
+  job: Job,
+  result: unknown,
+  out: Out,
+  jobId: string | null = job.jobId,
+): void {
+  const ids = { requestId: job.requestId, jobId };
   if (config.outFile !== null) {
     const text = JSON.stringify(result, null, 2) + '\n';
     writeFileSync(config.outFile, text);
@@ -146,7 +152,9 @@ export async function waitAndPrint(config: Config, job: Job, out: Out, err: Out)
     const result = await job.result({ timeoutMs: config.timeoutMs, signal: interrupted.signal });
     stopProgress();
     err.write(`done in ${formatSpan(Date.now() - startedMs)}\n`);
-    printResult(config, job, result, out);
+    // The jobId may have been learned while waiting (a URL minted before its job was submitted elsewhere).
+    const jobId = job.jobId ?? (await job.record().catch(() => null))?.jobId ?? null;
+    printResult(config, job, result, out, jobId);
     return EXIT.ok;
   } catch (error) {
     stopProgress();

@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, startServer, type ServerProcess } from '../helpers/cli-process.js';
+import { CLI, mintVia, startServer, type ServerProcess } from '../helpers/cli-process.js';
 import { tempDir } from '../helpers/temp.js';
 
 interface Run {
@@ -144,6 +144,29 @@ describe('submit --wait, wait, enroll and the dev console (processes against job
     });
     expect(interrupted.code).toBe(130);
     expect(interrupted.stderr).toContain(`the job goes on; re-attach with \`jobhook wait ${dropped}\``);
+  });
+
+  it('wait --json names the jobId it learned while waiting (a URL minted before its job existed)', async () => {
+    // Found by the fleet checks (issue #11): the printed jobId was the one known when the wait began, null.
+    const { requestId, callbackUrl } = await mintVia(dev.localPort);
+    const waiting = run(['wait', requestId, '--json', '--timeout', '20s', ...common], env);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const envelope = {
+      jobId: 'job-learned-late',
+      api: '/ai/text/v1/async/punctuate',
+      creationTime: new Date().toISOString(),
+      status: 'Success',
+      response: { texts: ['Learned late.'] },
+    };
+    const posted = await fetch(callbackUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(envelope),
+    });
+    expect(posted.status).toBe(200);
+    const { code, stdout } = await waiting;
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ requestId, jobId: 'job-learned-late', result: envelope.response });
   });
 
   it('refuses an extension the API does not take, asking for --encoding, and takes --encoding', async () => {
