@@ -9,8 +9,9 @@ import { ApiRejectedError, JobhookError } from '../errors.js';
  * that got no whole answer in time rejects with `PlatformNetworkError`.
  *
  * Login states: none → logging in (one shared attempt chain: a network failure is retried with backoff,
- * a refusal is final) → logged in (the SDK refreshes from here) → none again after a failed chain or
- * `close()`.
+ * a refusal is final) → logged in (the SDK refreshes before a call from here; `ready()` refreshes earlier,
+ * before the rate gate takes a grant) → none again after a failed chain, a failed refresh in `ready()`
+ * (a new JWT login follows) or `close()`.
  *
  * Why the SDK gets our own `fetch`: its default is node-fetch 2, whose `clone()` tees the body into two
  * streams. The SDK clones every error answer (`Client.error`: `response.clone().json()`) and we used to
@@ -48,6 +49,15 @@ export interface Platform {
   post(path: string, body: unknown, query?: Record<string, string>): Promise<PlatformAnswer>;
   get(path: string): Promise<PlatformAnswer>;
   delete(path: string): Promise<PlatformAnswer>;
+  /**
+   * Logs in, or refreshes an access token that expires within two minutes, so that a call made right after
+   * sends its request without either: the rate gate takes a grant of the shared budget only once this
+   * resolved, and the grant must reach the platform within the budget's margin. Login and refresh are
+   * Auth-group requests, not Heavy ones: they take no grant. Rejects as a call's login would
+   * (`PlatformNetworkError` with `duringLogin`, `ApiRejectedError`). Optional for a custom platform; without
+   * it the gate takes grants for calls that may still log in.
+   */
+  ready?(): Promise<void>;
   /** Revokes the session (errors ignored, as the platform advises). */
   close(): Promise<void>;
 }
@@ -99,6 +109,11 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The SDK refreshes the access token before a call once it expires within this: its default, made explicit. */
+const SDK_REFRESH_HANDICAP_MS = 60_000;
+/** `ready()` refreshes this much earlier than the SDK would, so the SDK does not refresh in the call after it. */
+const READY_LEAD_MS = 60_000;
+
 /** The reason in words, the system error underneath fetch's `TypeError: fetch failed` (its `code` is useful), and whether nothing was sent. */
 function describeFailure(error: unknown, timeoutMs: number): { reason: string; cause: unknown; notSent: boolean } {
   if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
@@ -143,6 +158,7 @@ export function createPlatform(credentials: PlatformCredentials, options: Platfo
     server: credentials.server,
     clientId: credentials.clientId,
     clientSecret: credentials.clientSecret,
+    refreshHandicapMs: SDK_REFRESH_HANDICAP_MS,
     fetch: fetchWhole as unknown as typeof fetch,
     Request,
     Response,
@@ -196,6 +212,28 @@ export function createPlatform(credentials: PlatformCredentials, options: Platfo
     return login;
   };
 
+  let renewal: Promise<void> | null = null;
+  async function renew(): Promise<void> {
+    try {
+      await deadline.run(AbortSignal.timeout(timeoutMs), () => platform.refresh());
+    } catch {
+      // Refused (a revoked or expired refresh token) or unreachable: the SDK dropped the tokens, and a JWT
+      // login replaces them with its own retries (it fails as a login does when the platform is away).
+      login = null;
+      await ensureLogin();
+    }
+  }
+
+  async function ready(): Promise<void> {
+    await ensureLogin();
+    const expiresAtMs = (await platform.auth().data()).expire_time ?? 0;
+    if (expiresAtMs - Date.now() > SDK_REFRESH_HANDICAP_MS + READY_LEAD_MS) return;
+    renewal ??= renew().finally(() => {
+      renewal = null;
+    });
+    await renewal;
+  }
+
   async function answer(call: () => Promise<Response>): Promise<PlatformAnswer> {
     await ensureLogin();
     let response: Response;
@@ -214,6 +252,7 @@ export function createPlatform(credentials: PlatformCredentials, options: Platfo
     post: (path, body, query) => answer(() => platform.post(path, body, query)),
     get: (path) => answer(() => platform.get(path)),
     delete: (path) => answer(() => platform.delete(path)),
+    ready,
     async close() {
       if (!login) return;
       try {

@@ -142,3 +142,92 @@ describe('createPlatform: deadlines and network failures', () => {
     expect(tokenRequests).toBe(1);
   });
 });
+
+/**
+ * A platform whose token endpoint answers each grant as `token` says (status, `expires_in`), logging the
+ * grants and the other requests in order; other requests get a 202.
+ */
+async function tokenPlatform(token: (grant: string, nth: number) => [number, number]): Promise<{
+  url: string;
+  log: string[];
+}> {
+  const log: string[] = [];
+  const http = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      if (req.url !== '/restapi/oauth/token') {
+        log.push(`${req.method} ${req.url}`);
+        res.writeHead(202, { 'content-type': 'application/json' }).end('{"jobId":"j"}');
+        return;
+      }
+      const grant = new URLSearchParams(Buffer.concat(chunks).toString()).get('grant_type') ?? '';
+      log.push(grant.endsWith('jwt-bearer') ? 'login' : grant);
+      const [status, expiresIn] = token(grant, log.filter((l) => !l.startsWith('POST')).length);
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify(
+          status === 200
+            ? {
+                access_token: `a${log.length}`,
+                token_type: 'bearer',
+                expires_in: expiresIn,
+                refresh_token: 'r',
+                refresh_token_expires_in: 604_800,
+              }
+            : { error: 'invalid_grant', errors: [{ errorCode: 'OAU-211', message: 'Token is revoked' }] },
+        ),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise((resolve) => http.close(() => resolve())));
+  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, log };
+}
+
+const PUNCTUATE = '/ai/text/v1/async/punctuate';
+
+describe('createPlatform: ready() before the rate gate takes a grant', () => {
+  it('logs in once for concurrent callers, and the call after it sends no token request', async () => {
+    const server = await fake((_req, res) => res.writeHead(202).end('{}'));
+    const platform = client(server.url);
+    await Promise.all([platform.ready!(), platform.ready!()]);
+    expect(server.count('POST /restapi/oauth/token')).toBe(1);
+    await platform.ready!(); // a fresh token (an hour): nothing to do
+    expect((await platform.post(PUNCTUATE, {})).status).toBe(202);
+    expect(server.count('POST /restapi/oauth/token')).toBe(1);
+  });
+
+  it('refreshes a token that expires within two minutes, so that the call after it does not', async () => {
+    // Logged in with 90 s left: the SDK would refresh inside a call made 30 s later, after the grant.
+    const server = await tokenPlatform((grant) => [200, grant === 'refresh_token' ? 3600 : 90]);
+    const platform = client(server.url);
+    await platform.ready!();
+    expect(server.log).toEqual(['login', 'refresh_token']);
+    await platform.ready!();
+    await platform.post(PUNCTUATE, {});
+    expect(server.log).toEqual(['login', 'refresh_token', `POST ${PUNCTUATE}`]);
+  });
+
+  it('logs in again with the JWT when the platform refuses the refresh', async () => {
+    const server = await tokenPlatform((grant, nth) =>
+      grant === 'refresh_token' ? [400, 0] : [200, nth > 1 ? 3600 : 30],
+    );
+    const platform = client(server.url);
+    await platform.ready!();
+    await platform.post(PUNCTUATE, {});
+    expect(server.log).toEqual(['login', 'refresh_token', 'login', `POST ${PUNCTUATE}`]);
+  });
+
+  it('rejects as a failed login does when the platform cannot be reached', async () => {
+    const port = await closedPort();
+    const error = await client(`http://127.0.0.1:${port}`, { loginAttempts: 2, loginRetryBaseMs: 10 }).ready!().catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({
+      code: 'JH_ERR_PLATFORM_UNREACHABLE',
+      duringLogin: true,
+      mayHaveReachedPlatform: false,
+    });
+  });
+});
