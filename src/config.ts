@@ -77,6 +77,8 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** The shared Heavy-group budget (`--rate-budget 10/min`); null: RingCentral's default (10/min), or the local emulator's own. */
   readonly rateBudget: { capacity: number; windowMs: number } | null;
+  /** How long a forward (handler run) is this instance's before another may take it over (`--handler-lease`). */
+  readonly handlerLeaseMs: number;
   /** `dev`: port of the embedded emulator. */
   readonly emulatorPort: number;
   /**
@@ -136,6 +138,7 @@ const OPTIONS = {
   'env-file': { type: 'string', env: 'JOBHOOK_ENV_FILE', default: undefined },
   'shutdown-timeout': { type: 'string', env: 'JOBHOOK_SHUTDOWN_TIMEOUT', default: '10s' },
   'rate-budget': { type: 'string', env: 'JOBHOOK_RATE_BUDGET', default: undefined },
+  'handler-lease': { type: 'string', env: 'JOBHOOK_HANDLER_LEASE', default: '60s' },
   format: { type: 'string', env: undefined, default: 'json' },
   tunnel: { type: 'string', env: 'JOBHOOK_TUNNEL', default: undefined },
   latency: { type: 'string', env: undefined, default: undefined },
@@ -262,6 +265,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
     forwardTo: forwardTo === undefined ? null : parseHttpUrl('--forward-to', forwardTo),
     shutdownTimeoutMs: parseDuration('--shutdown-timeout', pick('shutdown-timeout')!),
     rateBudget: parseRateBudget(pick('rate-budget')),
+    handlerLeaseMs: parseLease(pick('handler-lease')!),
     // Flags replace the variable rather than add to it, as every other flag does.
     acceptPaths: Object.freeze(
       normalizeAcceptPaths(
@@ -385,4 +389,11 @@ function parseRateBudget(value: string | undefined): { capacity: number; windowM
   if (!parsed || parsed.limit < 1)
     throw invalid('--rate-budget', value, 'requests per window such as 10/min or 40/60s');
   return { capacity: parsed.limit, windowMs: parsed.windowMs };
+}
+
+/** A lease shorter than a second would hand a forward to a second instance while the first still sends it. */
+function parseLease(value: string): number {
+  const ms = parseDuration('--handler-lease', value);
+  if (ms < 1000) throw invalid('--handler-lease', value, 'a duration of at least 1s, such as 60s');
+  return ms;
 }

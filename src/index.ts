@@ -13,6 +13,7 @@ export { newRequestId, isRequestId } from './callback/request-id.js';
 export { parseEnvelope, isTerminalStatus, type EnvelopeParse } from './ringcentral/envelope.js';
 export type { Store, NewRequest, RequestQuery } from './store/store.js';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
+export { PostgresStore, type PostgresStoreOptions } from './store/postgres/postgres-store.js';
 export { createReceiver, DEFAULT_MAX_BODY_BYTES, type Receiver, type ReceiverOptions } from './receiver/receiver.js';
 export {
   createEnvelopeIndexer,

@@ -119,6 +119,12 @@ export const FLAGS = {
     what: "POST each result's stored bytes there, signed with Standard Webhooks headers (secret: JOBHOOK_FORWARD_SECRET, else kept in the database)",
     env: 'JOBHOOK_FORWARD_TO',
   },
+  'handler-lease': {
+    usage: '--handler-lease <d>',
+    what: "a forward in flight is this instance's this long; after it (the instance died) another instance sends it again",
+    env: 'JOBHOOK_HANDLER_LEASE',
+    default: '60s',
+  },
   'rate-budget': {
     usage: '--rate-budget <n/window>',
     what: "RingCentral's Heavy-group limit for this app and user, shared by every process on the database (raised limits: say so)",

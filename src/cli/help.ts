@@ -35,6 +35,7 @@ const SERVER_FLAGS: readonly FlagName[] = [
   'path-prefix',
   'max-body',
   'shutdown-timeout',
+  'handler-lease',
   'rate-budget',
   'env-file',
   'log-level',

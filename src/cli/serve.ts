@@ -100,7 +100,7 @@ export async function serve(
   if (config.forwardTo) {
     forwardSecret =
       process.env.JOBHOOK_FORWARD_SECRET ?? (await store.ensureSetting('forward_secret', generateForwardSecret));
-    forwarder = new HandlerRunner({ store, logger });
+    forwarder = new HandlerRunner({ store, logger, leaseMs: config.handlerLeaseMs });
     await forwarder.register('forward', null, createForwardHandler({ url: config.forwardTo, secret: forwardSecret }));
   }
 

@@ -19,8 +19,8 @@ afterEach(async () => {
 });
 
 const REQUESTS = 900;
-/** serve's handler lease (HandlerRunner's default; serve has no option for it): runs B held wait this long. */
-const HANDLER_LEASE_MS = 60_000;
+/** serve's handler lease (`--handler-lease`): runs B held wait this long before A takes them over. */
+const HANDLER_LEASE_MS = 5_000;
 
 const skip = skipWithoutPostgres('Fleet of jobhook serve processes on PostgreSQL (kill -9 of one)');
 
@@ -32,7 +32,12 @@ describe.skipIf(skip)('two jobhook serve on one PostgreSQL schema, one killed -9
     const sink = await startForwardSink(250);
     cleanups.push(() => sink.close());
     // Started together: both migrate (once, under the advisory lock) and must agree on one callback secret.
-    const [a, b] = (await startFleet(2, db, ['--forward-to', sink.url])) as [ServerProcess, ServerProcess];
+    const [a, b] = (await startFleet(2, db, [
+      '--forward-to',
+      sink.url,
+      '--handler-lease',
+      `${HANDLER_LEASE_MS}ms`,
+    ])) as [ServerProcess, ServerProcess];
     cleanups.push(
       async () => a.child.kill('SIGKILL'),
       async () => b.child.kill('SIGKILL'),
