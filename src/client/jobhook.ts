@@ -161,7 +161,14 @@ export async function createJobhook(options: JobhookOptions): Promise<Jobhook> {
   const platform = options.platform ?? createPlatform(credentialsFrom(options.ringcentral), options.platformOptions);
   const { key = rateBudgetKey(options.ringcentral), ...limits } = options.rateBudget ?? {};
   const budget = { store, key, limits };
-  const gate = new RateGate({ ...options.rateLimit, maxInFlight: options.maxInFlight, budget, logger });
+  const gate = new RateGate({
+    ...options.rateLimit,
+    maxInFlight: options.maxInFlight,
+    budget,
+    // Logged in, and no token refresh due, before a grant is taken: the request leaves as soon as granted.
+    prepare: platform.ready?.bind(platform),
+    logger,
+  });
   const waiters = new Waiters(store);
   const maxAttempts = options.maxSubmitAttempts ?? 5;
   const retryBaseMs = options.retryBaseMs ?? 2000;

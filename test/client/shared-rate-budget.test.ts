@@ -1,4 +1,6 @@
 import Database from 'better-sqlite3';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createJobhook } from '../../src/client/jobhook.js';
@@ -253,4 +255,49 @@ describe('reconciliation through createJobhook', () => {
     expect(await pass).toMatchObject({ checked: 0, settled: 0 });
     expect(platform.count('GET /ai/status/v1/jobs/job-1')).toBe(0);
   }, 30_000);
+});
+
+describe('a submission whose platform is still logging in', () => {
+  it('takes no grant until logged in: another process may use the window meanwhile', async () => {
+    const store = new SqliteStore({ path: tempDbPath() });
+    cleanups.push(() => store.close());
+    let posts = 0;
+    let asked!: () => void;
+    let answered!: () => void;
+    const loginAsked = new Promise<void>((resolve) => (asked = resolve));
+    const loggedIn = new Promise<void>((resolve) => (answered = resolve));
+    const token = JSON.stringify({ access_token: 'a', token_type: 'bearer', expires_in: 3600, refresh_token: 'r' });
+    const server = createServer((req, res) => {
+      const json = { 'content-type': 'application/json' };
+      if (req.url === '/restapi/oauth/revoke') return void res.writeHead(200).end();
+      if (req.url !== '/restapi/oauth/token') return void (posts++, res.writeHead(202, json).end('{"jobId":"j"}'));
+      asked();
+      setTimeout(() => (res.writeHead(200, json).end(token), answered()), 1000); // a slow login
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const limits = { capacity: 1, windowMs: 60_000 };
+    const jobhook = await createJobhook({
+      store,
+      publicUrl: 'http://127.0.0.1:9',
+      ringcentral: { server: url, clientId: 'id', clientSecret: 'secret', jwt: 'a.b.c' },
+      rateBudget: { ...limits, key: KEY },
+    });
+    let closed = false;
+    cleanups.push(() => (closed ? undefined : jobhook.close()));
+    const submitting = jobhook.punctuate({ texts: ['slow login'] }).catch((e: unknown) => e);
+    await loginAsked;
+    // The window's only grant is still free: the submission did not take it before its login.
+    const other = gateOn(store, {}, limits);
+    const sent = other.run(recorder([])).then(() => 'sent');
+    expect(await Promise.race([sent, pause(5000).then(() => 'held')])).toBe('sent');
+    await loggedIn;
+    await pause(200);
+    expect(posts).toBe(0); // logged in, the submission waits for the window
+    expect(jobhook.stats.queued).toBe(1);
+    closed = true;
+    await jobhook.close();
+    expect(await submitting).toMatchObject({ code: 'JH_ERR_STORE_CLOSED' });
+  }, 20_000);
 });
