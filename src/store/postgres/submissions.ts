@@ -1,15 +1,16 @@
-import { hostname } from 'node:os';
 import { JobhookError } from '../../errors.js';
 import type { SubmitState } from '../../types.js';
+import { isProcessAlive, processSpace } from '../machine.js';
 import { NOW_MS, type Database } from './database.js';
 
 /**
  * Submissions in flight across a fleet. A `submitting` row names its owner; the owner's liveness is its
  * heartbeat in `instances` (renewed every `instanceLeaseMs / 6` while the store is open, from its first
  * submission on, and deleted when it closes). `markInterrupted` marks `unknown` only submissions whose
- * owner's heartbeat is older than `instanceLeaseMs`, or whose owner is a process of this machine that has
- * exited (as the SQLite store does): another live process's submission is never touched (`jobhook submit`
- * beside `jobhook dev`).
+ * owner's heartbeat is older than `instanceLeaseMs`, or whose owner is a process of this process space
+ * (`processSpace()`: host, boot and pid namespace, so a container sharing the host name does not count)
+ * that has exited, as the SQLite store does: another live process's submission is never touched
+ * (`jobhook submit` beside `jobhook dev`).
  *
  * States of the heartbeat: off (no submission yet) → beating (row upserted, then periodically; failures
  * are ignored, the next beat retries) → stopped (close: timer cleared, row deleted).
@@ -41,9 +42,9 @@ export class PgSubmissions {
     const local = await this.db.query<{ owner: string; pid: number }>(
       'mark interrupted submissions',
       'SELECT owner, pid FROM instances WHERE host = $1',
-      [hostname()],
+      [processSpace()],
     );
-    const dead = local.rows.filter((i) => i.owner !== this.owner && !isAlive(i.pid)).map((i) => i.owner);
+    const dead = local.rows.filter((i) => i.owner !== this.owner && !isProcessAlive(i.pid)).map((i) => i.owner);
     const { rows } = await this.db.query<{ request_id: string }>(
       'mark interrupted submissions',
       `WITH now AS (SELECT ${NOW_MS} AS ms)
@@ -92,7 +93,7 @@ export class PgSubmissions {
       'renew this instance',
       `INSERT INTO instances (owner, host, pid, started_at, heartbeat_at) SELECT $1, $2, $3, now.ms, now.ms FROM (SELECT ${NOW_MS} AS ms) now
        ON CONFLICT (owner) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at`,
-      [this.owner, hostname(), process.pid],
+      [this.owner, processSpace(), process.pid],
     );
   }
 
@@ -105,16 +106,5 @@ export class PgSubmissions {
     await this.db
       .query('forget this instance', 'DELETE FROM instances WHERE owner = $1', [this.owner])
       .catch(() => undefined);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, owned by another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
