@@ -58,30 +58,87 @@ export interface PgProxy {
   stop: () => Promise<void>;
   /** Listens again on the same port. */
   start: () => Promise<void>;
+  /**
+   * Stops forwarding, both ways and for good, on the open connections whose startup message contains
+   * `startup` (e.g. an application_name) without closing them: no FIN, no RST, as a NAT or load balancer
+   * that forgot the flow. Returns how many connections it caught.
+   */
+  blackhole: (startup: string) => number;
+  /**
+   * Arms a one-shot fault: the next `COMMIT` any connection sends reaches the server, the server's answer is
+   * swallowed and the connection is then cut (the transaction committed, the client never hears so).
+   * Resolves once that happened.
+   */
+  loseNextCommitReply: () => Promise<void>;
+}
+
+interface Flow {
+  client: Socket;
+  upstream: Socket;
+  /** The first bytes the client sent (its startup message), as latin1. */
+  head: string;
+  dead: boolean;
+  /** Set once this flow's COMMIT went through: its answer is dropped and the flow cut. */
+  swallow: (() => void) | null;
+}
+
+/** A simple-protocol Query message carrying exactly `COMMIT` (what `client.query('COMMIT')` sends). */
+const COMMIT_QUERY = Buffer.concat([Buffer.from('Q'), Buffer.from([0, 0, 0, 11]), Buffer.from('COMMIT\0')]);
+
+/** Forwards `data` from one socket to the other, pausing the reader while the writer's buffer is full. */
+function forward(from: Socket, to: Socket, data: Buffer): void {
+  if (!to.write(data)) {
+    from.pause();
+    to.once('drain', () => from.resume());
+  }
 }
 
 /**
  * A TCP relay in front of the test server: stopping it is, for a store, the database going away (open
- * connections cut, new ones refused) without stopping the server that other tests share.
+ * connections cut, new ones refused) without stopping the server that other tests share; it can also
+ * blackhole chosen connections and lose a COMMIT's answer.
  */
 export async function pgProxy(): Promise<PgProxy> {
   const target = new URL(pgTestUrl()!);
-  const sockets = new Set<Socket>();
+  const flows = new Set<Flow>();
   let server: Server | null = null;
   let port = 0;
+  let commitArmed: (() => void) | null = null;
   const start = async (): Promise<void> => {
     const s = createServer((client) => {
       const upstream = connect(Number(target.port || 5432), target.hostname);
+      const flow: Flow = { client, upstream, head: '', dead: false, swallow: null };
+      flows.add(flow);
       for (const socket of [client, upstream]) {
-        sockets.add(socket);
         socket.on('error', () => undefined);
         socket.on('close', () => {
-          sockets.delete(socket);
+          flows.delete(flow);
           client.destroy();
           upstream.destroy();
         });
       }
-      client.pipe(upstream).pipe(client);
+      client.on('data', (data: Buffer) => {
+        if (flow.head.length < 4096) flow.head += data.toString('latin1');
+        if (flow.dead) return;
+        forward(client, upstream, data);
+        if (commitArmed && data.includes(COMMIT_QUERY)) {
+          flow.swallow = commitArmed;
+          commitArmed = null;
+        }
+      });
+      upstream.on('data', (data: Buffer) => {
+        if (flow.dead) return;
+        if (flow.swallow) {
+          // The server answered the COMMIT, so it committed: that answer never reaches the client.
+          const done = flow.swallow;
+          flow.dead = true;
+          client.destroy();
+          upstream.destroy();
+          done();
+          return;
+        }
+        forward(upstream, client, data);
+      });
     });
     await new Promise<void>((resolve) => s.listen(port, '127.0.0.1', resolve));
     port = (s.address() as AddressInfo).port;
@@ -96,8 +153,24 @@ export async function pgProxy(): Promise<PgProxy> {
     stop: async () => {
       const s = server;
       server = null;
-      for (const socket of sockets) socket.destroy();
+      for (const flow of flows) {
+        flow.client.destroy();
+        flow.upstream.destroy();
+      }
       if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
     },
+    blackhole: (startup) => {
+      let caught = 0;
+      for (const flow of flows) {
+        if (!flow.head.includes(startup)) continue;
+        flow.dead = true;
+        caught++;
+      }
+      return caught;
+    },
+    loseNextCommitReply: () =>
+      new Promise<void>((resolve) => {
+        commitArmed = resolve;
+      }),
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JobhookError } from '../../src/errors.js';
-import { isConnectionError, isRetryable, toStoreError } from '../../src/store/postgres/errors.js';
+import { isConnectionError, isPoolBusy, isRetryable, toStoreError } from '../../src/store/postgres/errors.js';
 
 /** A driver error as `pg` makes them: an Error with PostgreSQL's SQLSTATE (or Node's socket code) in `code`. */
 const pgError = (code: string, message = `failed with ${code}`): Error => Object.assign(new Error(message), { code });
@@ -15,7 +15,7 @@ describe('PostgreSQL error mapping', () => {
       pgError('08006'),
       pgError('53300', 'sorry, too many clients already'),
       new Error('Connection terminated unexpectedly'),
-      new Error('timeout exceeded when trying to connect'),
+      new Error('Connection terminated due to connection timeout'),
       new AggregateError([pgError('ECONNREFUSED'), pgError('ECONNREFUSED')], ''),
     ];
     for (const error of failures) {
@@ -35,6 +35,18 @@ describe('PostgreSQL error mapping', () => {
     const timeout = pgError('57014', 'canceling statement due to statement timeout');
     expect(toStoreError(timeout, 'write a setting').code).toBe('JH_ERR_STORE_UNAVAILABLE');
     expect(isConnectionError(timeout)).toBe(false);
+  });
+
+  it('calls a pool whose connections all stayed busy unavailable, but busy, not the database unreachable', () => {
+    // pg-pool's words when no checked-out client came back within connectionTimeoutMillis.
+    const queued = new Error('timeout exceeded when trying to connect');
+    expect(isConnectionError(queued)).toBe(false);
+    const error = toStoreError(queued, 'find a request');
+    expect(error).toMatchObject({
+      code: 'JH_ERR_STORE_UNAVAILABLE',
+      message: expect.stringMatching(/^cannot find a request: the pool is busy/),
+    });
+    expect([isPoolBusy(queued), isPoolBusy(error), isPoolBusy(pgError('ECONNREFUSED'))]).toEqual([true, true, false]);
   });
 
   it('retries deadlocks and serialization failures only, and passes JobhookErrors through', () => {

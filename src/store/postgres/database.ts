@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Socket } from 'node:net';
 import pg from 'pg';
 import { JobhookError } from '../../errors.js';
 import { isConnectionError, isRetryable, toStoreError } from './errors.js';
@@ -36,10 +37,16 @@ export function schemaKey(schema: string, purpose: string): string {
   return createHash('sha256').update(`jobhook:${purpose}:${schema}`).digest('hex');
 }
 
+/** TCP keepalive from 10 s of silence on: the OS default (7200 s) would leave a dead flow unnoticed for hours. */
+const KEEPALIVE_DELAY_MS = 10_000;
+
 /**
  * The pool and what the store knows about reaching it. States of `problem`: null (the last attempt
  * reached the database) → a message (a connection-level failure; a cheap `SELECT 1` probe then runs every
  * second, unref'd) → null again as soon as any statement or the probe succeeds: no restart needed.
+ * A pool merely busy (every connection checked out past the connect timeout) is not a connection-level
+ * failure, and the probe opens a connection of its own: a saturated pool neither turns health red nor
+ * keeps it red while the server answers.
  */
 export class Database {
   readonly pool: pg.Pool;
@@ -47,6 +54,7 @@ export class Database {
   #closed = false;
   #problem: string | null = null;
   #probe: NodeJS.Timeout | null = null;
+  #probing = false;
   readonly #options: DatabaseOptions;
 
   constructor(options: DatabaseOptions) {
@@ -79,6 +87,7 @@ export class Database {
       application_name: applicationName,
       connectionTimeoutMillis: this.#options.connectTimeoutMs,
       keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
       types,
     };
   }
@@ -188,13 +197,27 @@ export class Database {
     if (first) this.#options.onProblem?.(new JobhookError('JH_ERR_STORE_UNAVAILABLE', this.#problem, { cause: error }));
   }
 
+  /** On a short-lived client outside the pool, which may be full of statements waiting on locks. */
   async #runProbe(): Promise<void> {
-    if (this.#closed) return;
+    // A probe still connecting (up to connectTimeoutMs) is not doubled by the next tick.
+    if (this.#closed || this.#probing) return;
+    this.#probing = true;
+    const client = new pg.Client({
+      ...this.clientConfig('jobhook-probe'),
+      query_timeout: this.#options.connectTimeoutMs,
+    });
+    client.on('error', () => undefined);
     try {
-      await this.pool.query('SELECT 1');
+      await client.connect();
+      await client.query('SELECT 1');
       this.noteSuccess();
+      void client.end().catch(() => undefined);
     } catch (error) {
       if (isConnectionError(error)) this.noteFailure(error);
+      // Not a polite goodbye: a server that never answered would never answer that either.
+      (client.connection.stream as Partial<Socket>).destroy?.();
+    } finally {
+      this.#probing = false;
     }
   }
 

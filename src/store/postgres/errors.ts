@@ -28,7 +28,13 @@ const UNAVAILABLE_STATES = /^(08|53|57P0[1-4])/;
 
 /** The driver's own messages for a connection that broke or never came up. */
 const CONNECTION_MESSAGES =
-  /Connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable|Client was closed|Connection ended|Query read timeout/i;
+  /Connection terminated|connection timeout|not queryable|Client was closed|Connection ended|Query read timeout/i;
+
+/**
+ * pg-pool's answer when every connection stayed checked out for the whole connect timeout (it says this only
+ * with the pool at its `max`): the database may be answering fine, this process is just asking too much.
+ */
+const POOL_BUSY_MESSAGE = /timeout exceeded when trying to connect/i;
 
 function codeOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -43,6 +49,12 @@ export function isConnectionError(error: unknown): boolean {
   if (CONNECTION_MESSAGES.test(error.message)) return true;
   // AggregateError (happy eyeballs over several addresses) carries the socket errors inside.
   return error instanceof AggregateError && error.errors.some(isConnectionError);
+}
+
+/** True when no pooled connection came free in time (the error itself or the cause of a JobhookError). */
+export function isPoolBusy(error: unknown): boolean {
+  const inner = error instanceof JobhookError ? error.cause : error;
+  return inner instanceof Error && POOL_BUSY_MESSAGE.test(inner.message);
 }
 
 /** Deadlocks and serialization failures: the whole transaction may simply be run again. */
@@ -66,6 +78,10 @@ export function toStoreError(error: unknown, what: string): JobhookError {
   }
   // Everything else (the server unreachable, a statement timeout, a lock wait cancelled) is the database
   // not doing its part right now: retried later it may pass.
-  const detail = isConnectionError(error) ? `the database is unreachable (${message})` : message;
+  const detail = isConnectionError(error)
+    ? `the database is unreachable (${message})`
+    : isPoolBusy(error)
+      ? `the pool is busy, every connection stayed in use for the whole connect timeout (${message})`
+      : message;
   return new JobhookError('JH_ERR_STORE_UNAVAILABLE', `cannot ${what}: ${detail}`, { cause: error });
 }

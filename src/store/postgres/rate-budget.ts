@@ -13,19 +13,21 @@ import { NOW_MS } from './database.js';
 interface BudgetRow {
   grants: string;
   hold_until: number;
-  now: number;
 }
 
 async function lockWindow(client: pg.ClientBase, key: string): Promise<{ state: RateWindowState; now: number }> {
   await client.query('INSERT INTO rate_budgets (key) VALUES ($1) ON CONFLICT (key) DO NOTHING', [key]);
   const { rows } = await client.query<BudgetRow>(
-    `SELECT grants, hold_until, ${NOW_MS} AS now FROM rate_budgets WHERE key = $1 FOR UPDATE`,
+    'SELECT grants, hold_until FROM rate_budgets WHERE key = $1 FOR UPDATE',
     [key],
   );
+  // The clock is read by a statement of its own, once the lock is ours: read in the locking statement it
+  // would date the grant from when this call began waiting for another instance's turn to end.
+  const clock = await client.query<{ now: number }>(`SELECT ${NOW_MS} AS now`);
   const row = rows[0]!;
   const parsed: unknown = JSON.parse(row.grants);
   const grants = Array.isArray(parsed) ? parsed.filter((t): t is number => typeof t === 'number') : [];
-  return { state: { grants: grants.sort((a, b) => a - b), holdUntilMs: row.hold_until }, now: row.now };
+  return { state: { grants: grants.sort((a, b) => a - b), holdUntilMs: row.hold_until }, now: clock.rows[0]!.now };
 }
 
 async function save(client: pg.ClientBase, key: string, state: RateWindowState): Promise<void> {
