@@ -11,6 +11,17 @@ interface Subscriber {
 
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5000;
+/** The longest a ping (or the LISTEN itself) may go unanswered before the connection counts as lost. */
+const MAX_PING_TIMEOUT_MS = 5000;
+
+export interface ListenerOptions {
+  /**
+   * How often the connection is pinged. A flow dropped without FIN or RST (a NAT or load balancer idle
+   * timeout) is otherwise noticed only by TCP keepalive, minutes later; a connection that only listens
+   * never writes, so nothing else would fail.
+   */
+  pingIntervalMs: number;
+}
 
 /**
  * Settlement hints over LISTEN/NOTIFY, on one dedicated connection (a pooled one would be handed to
@@ -19,10 +30,13 @@ const MAX_BACKOFF_MS = 5000;
  * emitted directly after their commit (awaiting code in this process wakes without a round trip), so
  * notifications tagged with its own `ownerTag` are skipped: no listener gets one settlement twice.
  *
- * States: idle (no subscriber, no connection) → connecting (first subscriber) → listening → reconnecting
- * (the connection dropped: retried with doubling backoff up to 5 s) → listening again, after which every
- * subscriber's `onResync` runs once (hints sent meanwhile are lost; callers re-read what they wait for);
- * any state → idle when the last subscriber leaves; closed (terminal) on `close()`.
+ * States: idle (no subscriber, no connection) → connecting (first subscriber) → listening (a `SELECT 1`
+ * every `pingIntervalMs`) → reconnecting (the connection dropped, or a ping or the LISTEN went unanswered
+ * for min(pingIntervalMs, 5 s): retried with doubling backoff up to 5 s) → listening again, after which
+ * every subscriber's `onResync` runs once (hints sent meanwhile are lost; callers re-read what they wait
+ * for); any state → idle when the last subscriber leaves; closed (terminal) on `close()`. `resync()` (a
+ * settlement of this store may have committed unemitted) resyncs every subscriber once the connection has
+ * answered a ping, or on reconnecting if it does not.
  */
 export class SettlementListener {
   readonly #subscribers = new Set<Subscriber>();
@@ -31,13 +45,20 @@ export class SettlementListener {
   /** Bumped whenever the current connection is abandoned: events of older ones are ignored. */
   #generation = 0;
   #timer: NodeJS.Timeout | null = null;
+  #pinger: NodeJS.Timeout | null = null;
+  /** The ping in flight, shared by the periodic one and `resync()`: true when the connection answered. */
+  #ping: Promise<boolean> | null = null;
   #backoffMs = MIN_BACKOFF_MS;
+  readonly #pingTimeoutMs: number;
 
   constructor(
     readonly clientConfig: () => pg.ClientConfig,
     readonly channel: string,
     readonly ownerTag: string,
-  ) {}
+    readonly options: ListenerOptions = { pingIntervalMs: 15_000 },
+  ) {
+    this.#pingTimeoutMs = Math.min(MAX_PING_TIMEOUT_MS, options.pingIntervalMs);
+  }
 
   subscribe(listener: (event: RequestSettledEvent) => void, onResync?: () => void): () => void {
     const subscriber: Subscriber = { listener, onResync, missed: this.#state !== 'listening' };
@@ -53,6 +74,21 @@ export class SettlementListener {
   /** Emits this store's own settlements, right after their commit. */
   emit(events: readonly RequestSettledEvent[]): void {
     for (const event of events) this.#deliver(event);
+  }
+
+  /**
+   * A settling transaction of this store failed as unavailable: its COMMIT may have succeeded with the
+   * answer lost, so neither the local emit nor (own tag) the NOTIFY reaches anyone. Every subscriber
+   * re-reads once, after the LISTEN connection proved it is up (hints sent from then on are heard).
+   */
+  resync(): void {
+    if (this.#state === 'idle' || this.#state === 'closed') return;
+    for (const s of this.#subscribers) s.missed = true;
+    // connecting / reconnecting: the connection, once listening, resyncs the subscribers marked missed.
+    if (this.#state !== 'listening') return;
+    void this.#pingNow().then((answered) => {
+      if (answered) this.#resyncMissed();
+    });
   }
 
   #deliver(event: RequestSettledEvent): void {
@@ -76,7 +112,7 @@ export class SettlementListener {
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${pg.escapeIdentifier(this.channel)}`);
+      await this.#answered(client.query(`LISTEN ${pg.escapeIdentifier(this.channel)}`));
     } catch {
       this.#dropped(generation, client);
       return;
@@ -90,6 +126,12 @@ export class SettlementListener {
     this.#client = client;
     this.#state = 'listening';
     this.#backoffMs = MIN_BACKOFF_MS;
+    this.#pinger = setInterval(() => void this.#pingNow(), this.options.pingIntervalMs);
+    this.#pinger.unref();
+    this.#resyncMissed();
+  }
+
+  #resyncMissed(): void {
     for (const s of [...this.#subscribers]) {
       if (!s.missed) continue;
       s.missed = false;
@@ -99,6 +141,40 @@ export class SettlementListener {
         // As for listeners: one failing subscriber does not stop the others' resync.
       }
     }
+  }
+
+  /** Resolves as `query` does, or rejects once it went unanswered for the ping timeout. */
+  async #answered(query: Promise<unknown>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('the LISTEN connection did not answer')), this.#pingTimeoutMs);
+      timer.unref();
+    });
+    try {
+      await Promise.race([query, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** One round trip on the LISTEN connection; a failure or silence drops it (see `#dropped`). */
+  #pingNow(): Promise<boolean> {
+    const client = this.#client;
+    if (!client || this.#state !== 'listening') return Promise.resolve(false);
+    if (this.#ping) return this.#ping;
+    const generation = this.#generation;
+    const ping = this.#answered(client.query('SELECT 1')).then(
+      () => generation === this.#generation,
+      () => {
+        this.#dropped(generation, client);
+        return false;
+      },
+    );
+    this.#ping = ping;
+    void ping.finally(() => {
+      if (this.#ping === ping) this.#ping = null;
+    });
+    return ping;
   }
 
   #notified(payload: string | undefined): void {
@@ -117,6 +193,8 @@ export class SettlementListener {
     if (generation !== this.#generation) return;
     this.#generation++;
     this.#client = null;
+    this.#stopPinging();
+    // With a query in flight (an unanswered ping) end() destroys the socket rather than wait for a goodbye.
     void client.end().catch(() => undefined);
     if (this.#state === 'closed' || this.#subscribers.size === 0) return;
     for (const s of this.#subscribers) s.missed = true;
@@ -134,10 +212,17 @@ export class SettlementListener {
     this.#state = next;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    this.#stopPinging();
     this.#backoffMs = MIN_BACKOFF_MS;
     const client = this.#client;
     this.#client = null;
     if (client) void client.end().catch(() => undefined);
+  }
+
+  #stopPinging(): void {
+    if (this.#pinger) clearInterval(this.#pinger);
+    this.#pinger = null;
+    this.#ping = null;
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import pg from 'pg';
-import { JobhookError } from '../../errors.js';
+import { isJobhookError, JobhookError } from '../../errors.js';
 import type {
   DeliveryRecord,
   DeliveryRules,
@@ -18,7 +18,8 @@ import type {
 import type { BodySink, NewRequest, RateLimits, RequestQuery, RunOutcome, Store } from '../store.js';
 import { MemoryBodies } from './body-sink.js';
 import { PgCheckQueue } from './check-queue.js';
-import { Database, NOW_MS, schemaKey } from './database.js';
+import { Database, NOW_MS } from './database.js';
+import { isPoolBusy } from './errors.js';
 import { PgHandlerQueue } from './handler-queue.js';
 import { runIndexPass } from './index-pass.js';
 import { SettlementListener } from './listener.js';
@@ -27,33 +28,12 @@ import { reportRate, takeToken } from './rate-budget.js';
 import { PgReader } from './reader.js';
 import { recordReceipts } from './receipts.js';
 import { PgSettings } from './settings.js';
+import { settlementChannel, type PostgresStoreOptions } from './store-options.js';
 import { PgSubmissions } from './submissions.js';
 
-export interface PostgresStoreOptions {
-  /** `postgres://user:password@host:port/database` (libpq URL; `?sslmode=…` and friends work). */
-  connectionString: string;
-  /** The schema holding jobhook's tables, created if missing; every connection's search_path. @defaultValue 'public' */
-  schema?: string;
-  /** Pooled connections for queries (the LISTEN connection is one more). @defaultValue 10 */
-  poolSize?: number;
-  /** Server-side limit on one statement; past it the call fails with JH_ERR_STORE_UNAVAILABLE. @defaultValue 15000 */
-  statementTimeoutMs?: number;
-  /** How long opening a connection may take before it counts as the database being unreachable. @defaultValue 5000 */
-  connectTimeoutMs?: number;
-  /** How long an instance's heartbeat keeps its in-flight submissions from being marked interrupted. @defaultValue 30000 */
-  instanceLeaseMs?: number;
-  /**
-   * Told each time the database stops answering (healthy → unhealthy); `health()` recovers by itself when
-   * it answers again. Nothing is logged by the store itself.
-   */
-  onProblem?: (error: JobhookError) => void;
-}
+export { settlementChannel, type PostgresStoreOptions } from './store-options.js';
 
 const DEFAULT_INDEX_LIMIT = 1000;
-
-/** The NOTIFY channel of a schema's settlement hints (tests run schemas side by side in one database). */
-export const settlementChannel = (schema: string): string =>
-  `jobhook_settled_${schemaKey(schema, 'notify').slice(0, 24)}`;
 
 /**
  * PostgreSQL implementation of the Store, shared by a fleet of instances. Open it with
@@ -85,7 +65,12 @@ export class PostgresStore implements Store {
       onProblem: options.onProblem,
     });
     this.#channel = settlementChannel(schema);
-    this.#listener = new SettlementListener(() => this.#db.clientConfig('jobhook-listen'), this.#channel, this.ownerId);
+    this.#listener = new SettlementListener(
+      () => this.#db.clientConfig('jobhook-listen'),
+      this.#channel,
+      this.ownerId,
+      { pingIntervalMs: options.listenPingMs ?? 15_000 },
+    );
     this.#handlers = new PgHandlerQueue(this.#db, this.ownerId);
     this.#checks = new PgCheckQueue(this.#db, this.ownerId);
     this.#settings = new PgSettings(this.#db);
@@ -204,9 +189,19 @@ export class PostgresStore implements Store {
     const result = await runIndexPass(this.#db, rules, limit, preparsed, {
       channel: this.#channel,
       ownerTag: this.ownerId,
-    });
+    }).catch((error: unknown) => this.#settlingFailed(error));
     this.#listener.emit(result.settled);
     return result;
+  }
+
+  /**
+   * A settling call failed as unavailable: its COMMIT may still have succeeded with the answer lost, and
+   * then its hints (this store's tag) are skipped by the listener while the local emit never ran. The
+   * subscribers re-read instead. A busy pool never ran the transaction: nothing to resync.
+   */
+  #settlingFailed(error: unknown): never {
+    if (isJobhookError(error, 'JH_ERR_STORE_UNAVAILABLE') && !isPoolBusy(error)) this.#listener.resync();
+    throw error;
   }
 
   // Status checks.
@@ -224,7 +219,9 @@ export class PostgresStore implements Store {
   }
 
   async markExpired(requestId: string): Promise<boolean> {
-    const event = await this.#checks.markExpired(requestId, this.#channel, this.ownerId);
+    const event = await this.#checks
+      .markExpired(requestId, this.#channel, this.ownerId)
+      .catch((error: unknown) => this.#settlingFailed(error));
     if (event) this.#listener.emit([event]);
     return event !== null;
   }
