@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { StoreReader } from '../store/store.js';
 
 /**
  * Awaiters by request ID behind one store subscription, so 10 000 concurrent `result()` calls cost one
@@ -6,10 +6,10 @@ import type { Store } from '../store/store.js';
  */
 export class Waiters {
   readonly #byRequest = new Map<string, Set<() => void>>();
-  readonly #store: Store;
+  readonly #store: StoreReader;
   #unsubscribe: (() => void) | null = null;
 
-  constructor(store: Store) {
+  constructor(store: StoreReader) {
     this.#store = store;
   }
 

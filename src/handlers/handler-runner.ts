@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { isJobhookError, JobhookError } from '../errors.js';
-import type { RunOutcome, Store } from '../store/store.js';
+import type { HandlerQueue, RunOutcome, StoreReader } from '../store/store.js';
 import type { DeliveryRecord, HandlerRun, RequestRecord } from '../types.js';
 
 /** What a result handler receives: one terminal result (Success or Fail) of one request. */
@@ -31,7 +31,8 @@ export interface HandlerInput {
 export type ResultHandler = (input: HandlerInput) => unknown;
 
 export interface HandlerRunnerOptions {
-  store: Store;
+  /** The queue and the reads a run needs: nothing else of the store. */
+  store: HandlerQueue & StoreReader;
   /** Attempts before a run is dead-lettered. @defaultValue 5 */
   maxAttempts?: number;
   /** Wait before the second attempt, doubling after each. @defaultValue 1000 */

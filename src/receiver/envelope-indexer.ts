@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { deliveryRules } from '../ringcentral/delivery-rules.js';
-import type { Store } from '../store/store.js';
+import type { IngestStore } from '../store/store.js';
 import type { EnvelopeParseResult } from '../types.js';
 import { createBodyParser, type BodyParser } from './parse-worker.js';
 
@@ -46,7 +46,7 @@ export interface EnvelopeIndexerOptions {
   parser?: BodyParser;
 }
 
-export function createEnvelopeIndexer(store: Store, options: EnvelopeIndexerOptions = {}): EnvelopeIndexer {
+export function createEnvelopeIndexer(store: IngestStore, options: EnvelopeIndexerOptions = {}): EnvelopeIndexer {
   const { logger } = options;
   const idleMs = options.idleMs ?? 5;
   const maxLagMs = options.maxLagMs ?? 1000;

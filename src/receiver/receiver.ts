@@ -5,7 +5,7 @@ import { listenOn } from '../http-listen.js';
 import { acceptedRequestId, matchAcceptedPath } from '../callback/accepted-path.js';
 import { verifyCallbackPath, type Keyring } from '../callback/callback-url.js';
 import { isJobhookError } from '../errors.js';
-import type { Store } from '../store/store.js';
+import type { IngestStore } from '../store/store.js';
 import type { IncomingDelivery, RecordedDelivery } from '../types.js';
 import { createEnvelopeIndexer, type EnvelopeIndexer } from './envelope-indexer.js';
 import { createGroupCommit } from './group-commit.js';
@@ -13,7 +13,8 @@ import { readBody } from './read-body.js';
 import { createRefusalLog, type RefusalLog, type RefusalReason } from './refusals.js';
 
 export interface ReceiverOptions {
-  store: Store;
+  /** The receiver only ingests: it never reads requests or claims work. */
+  store: IngestStore;
   keyring: Keyring;
   /** Normalised prefix of callback paths, e.g. `/webhooks`. */
   pathPrefix: string;

@@ -3,7 +3,7 @@ import { JobhookError } from '../errors.js';
 import { JOB_STATUS_PATH } from '../ringcentral/apis.js';
 import { deliveryRules } from '../ringcentral/delivery-rules.js';
 import { PlatformNetworkError, type PlatformAnswer } from '../ringcentral/platform.js';
-import type { Store } from '../store/store.js';
+import type { CheckQueue, IngestStore, RequestStore } from '../store/store.js';
 import type { RequestRecord } from '../types.js';
 
 /**
@@ -24,7 +24,10 @@ import type { RequestRecord } from '../types.js';
 const CHECK_LEASE_MS = 5 * 60_000;
 
 export interface ReconcilerOptions {
-  store: Store;
+  /** Claims checks, records what it reads, and marks submissions of stopped processes. */
+  store: CheckQueue &
+    Pick<IngestStore, 'recordDeliveries' | 'indexDeliveries'> &
+    Pick<RequestStore, 'markInterruptedSubmissions'>;
   /** Reads a job's status (through the rate gate). */
   readStatus: (path: string) => Promise<PlatformAnswer>;
   /** @defaultValue 5 minutes */
