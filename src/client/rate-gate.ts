@@ -1,8 +1,11 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { JobhookError } from '../errors.js';
-import type { PlatformAnswer, PlatformCredentials } from '../ringcentral/platform.js';
+import type { PlatformAnswer } from '../ringcentral/platform.js';
 import type { RateBudget, RateLimits } from '../store/store.js';
+import { headerInt, parseRetryAfterMs } from './retry-after.js';
+
+export { parseRetryAfterMs } from './retry-after.js';
+export { rateBudgetKey } from './rate-budget-key.js';
 
 export interface RateGateOptions {
   /** Calls in flight at once. @defaultValue 2 */
@@ -42,62 +45,6 @@ export const DEFAULT_RATE_LIMITS: Readonly<Pick<RateLimits, 'capacity' | 'window
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Hold after a 429 without a usable `Retry-After`, as the platform advises. */
 const DEFAULT_RETRY_AFTER_MS = 30_000;
-
-const MONTH = '(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
-const TIME = '\\d{2}:\\d{2}:\\d{2}';
-/** RFC 9110 §5.6.7 HTTP-date: IMF-fixdate, and the obsolete RFC 850 and asctime forms recipients must accept. */
-const HTTP_DATE = [
-  new RegExp(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d{2} ${MONTH} \\d{4} ${TIME} GMT$`),
-  new RegExp(`^(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \\d{2}-${MONTH}-\\d{2} ${TIME} GMT$`),
-  new RegExp(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ${MONTH} [ \\d]\\d ${TIME} \\d{4}$`),
-];
-
-/**
- * A `Retry-After` value as milliseconds from `nowMs`: delta-seconds (`1*DIGIT`) or an HTTP-date; null
- * when absent or not in either grammar (`-1`, `1.5`, `soon`). May be ≤ 0 (a past date) or huge: the
- * caller clamps.
- */
-export function parseRetryAfterMs(value: string | null, nowMs: number): number | null {
-  if (value === null) return null;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  if (!HTTP_DATE.some((grammar) => grammar.test(trimmed))) return null;
-  const atMs = Date.parse(trimmed.endsWith('GMT') ? trimmed : `${trimmed} GMT`);
-  return Number.isFinite(atMs) ? atMs - nowMs : null;
-}
-
-/** A header holding a non-negative integer (`X-Rate-Limit-*`); null when absent, malformed or absurd. */
-function headerInt(value: string | null): number | null {
-  const trimmed = value?.trim() ?? '';
-  return /^\d{1,9}$/.test(trimmed) ? Number(trimmed) : null;
-}
-
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-
-/**
- * The budget's key: one per RingCentral app and user, as the platform counts. `heavy:` and a SHA-256 of the
- * server's origin, the client ID and the user (the JWT's `sub`; the JWT itself, hashed, when it cannot be
- * decoded), so that no secret is ever stored in clear. Without credentials (a custom `platform`) every
- * such client shares one conservative budget.
- */
-export function rateBudgetKey(credentials?: Partial<PlatformCredentials>): string {
-  if (!credentials?.server || !credentials.clientId || !credentials.jwt) return `heavy:${sha256('custom platform')}`;
-  let server = credentials.server.trim();
-  try {
-    server = new URL(server).origin;
-  } catch {
-    // not a URL: hashed as given
-  }
-  let user = `jwt:${sha256(credentials.jwt.trim())}`;
-  try {
-    const payload: unknown = JSON.parse(Buffer.from(credentials.jwt.split('.')[1] ?? '', 'base64url').toString());
-    const sub = (payload as { sub?: unknown } | null)?.sub;
-    if (typeof sub === 'string' && sub !== '') user = `sub:${sub}`;
-  } catch {
-    // not a decodable JWT: its hash stands for the user
-  }
-  return `heavy:${sha256(JSON.stringify([server, credentials.clientId, user]))}`;
-}
 
 /** Low priority keeps this much of the window for submissions: 30 %, at least 1 when there is more than 1. */
 export function reserveFor(capacity: number): number {
