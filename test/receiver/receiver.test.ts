@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { pino, type Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newRequestId } from '../../src/callback/request-id.js';
+import { createEnvelopeIndexer } from '../../src/receiver/envelope-indexer.js';
 import { createReceiver } from '../../src/receiver/receiver.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -91,7 +92,9 @@ describe('receiver', () => {
         };
       },
     }) as Store;
-    const receiver = createReceiver({ store: spy, keyring: harness.keyring, pathPrefix: '/webhooks' });
+    // The indexer's idle sweep (every 2 s: receipts another instance left) is not the requests' doing.
+    const indexer = createEnvelopeIndexer(spy, { sweepMs: 3_600_000 });
+    const receiver = createReceiver({ store: spy, keyring: harness.keyring, pathPrefix: '/webhooks', indexer });
     const { port } = await receiver.listen(0, '127.0.0.1');
     const base = `http://127.0.0.1:${port}`;
     const paths = tamperedPaths(new URL(callbackUrl).pathname, 10_000);
