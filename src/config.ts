@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { normalizeAcceptPaths } from './callback/accepted-path.js';
 import { normalizePathPrefix } from './callback/callback-url.js';
-import { MAX_DURATION_TEXT, parseDurationMs, parseRateLimit, type EmulatorOptions } from './emulator/options.js';
+import { parseRateLimit, type EmulatorOptions } from './emulator/options.js';
 import {
   argumentError,
   invalid,
@@ -18,6 +18,7 @@ import {
   parseDatabase,
   type DatabaseTarget,
 } from './config-values.js';
+import { parseEmulatorOptions } from './config-emulator.js';
 import { JobhookError } from './errors.js';
 
 export { didYouMean, parseSize } from './config-values.js';
@@ -160,7 +161,7 @@ const OPTIONS = {
   version: { type: 'boolean', env: undefined, default: undefined },
 } as const;
 
-type OptionName = keyof typeof OPTIONS;
+export type OptionName = keyof typeof OPTIONS;
 
 /** Every flag and the environment variable behind it (for documentation checks). */
 export function optionTable(): { flag: string; env: string | undefined }[] {
@@ -300,86 +301,6 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
     version: values.version === true,
     config: Object.freeze(config),
   };
-}
-
-function parseEmulatorOptions(
-  values: Partial<Record<OptionName, string | boolean | string[]>>,
-  env: NodeJS.ProcessEnv,
-): Partial<EmulatorOptions> {
-  const text = (name: OptionName): string | undefined => values[name] as string | undefined;
-  const rate = (name: OptionName): number | undefined => {
-    const value = text(name);
-    if (value === undefined) return undefined;
-    const n = Number(value);
-    if (!(n >= 0 && n <= 1)) throw invalid(`--${name}`, value, 'a share between 0 and 1, e.g. 0.3');
-    return n;
-  };
-  const duration = (name: OptionName): number | undefined => {
-    const value = text(name);
-    if (value === undefined) return undefined;
-    const ms = parseDurationMs(value);
-    if (ms === undefined)
-      throw invalid(`--${name}`, value, `a duration such as 250ms, 2s or 5m, up to ${MAX_DURATION_TEXT}`);
-    return ms;
-  };
-  const options: Partial<EmulatorOptions> = {};
-  const latency = text('latency');
-  if (latency !== undefined) {
-    // `2s` is the range 2s-2s; a part that does not parse is refused, not replaced by the other.
-    const parts = latency.split('-').map((part) => parseDurationMs(part));
-    const [min, max] = parts.length === 1 ? [parts[0], parts[0]] : parts;
-    if (parts.length > 2 || min === undefined || max === undefined || max < min) {
-      throw invalid('--latency', latency, `a duration or a range such as 2s or 500ms-5s, up to ${MAX_DURATION_TEXT}`);
-    }
-    options.latency = { minMs: min, maxMs: max };
-  }
-  const rates = {
-    failRate: 'fail-rate',
-    dropRate: 'drop-rate',
-    duplicateRate: 'duplicate-rate',
-    unavailableRate: 'unavailable-rate',
-  } as const;
-  for (const [key, flag] of Object.entries(rates) as [keyof typeof rates, OptionName][]) {
-    const value = rate(flag);
-    if (value !== undefined) options[key] = value;
-  }
-  const delay = duration('delay');
-  if (delay !== undefined) options.deliveryDelayMs = delay;
-  const reorderWindow = duration('reorder-window');
-  if (values.reorder === true || reorderWindow !== undefined) options.reorderWindowMs = reorderWindow ?? 2000;
-  const rateLimit = text('rate-limit');
-  if (rateLimit !== undefined) {
-    const parsed = parseRateLimit(rateLimit);
-    if (!parsed) throw invalid('--rate-limit', rateLimit, 'requests per window such as 10/min or 20/10s');
-    options.rateLimit = parsed;
-  }
-  const retries = text('retries');
-  const backoff = duration('retry-backoff');
-  const timeout = duration('attempt-timeout');
-  if (retries !== undefined || backoff !== undefined || timeout !== undefined) {
-    if (retries !== undefined && !/^\d+$/.test(retries))
-      throw invalid('--retries', retries, 'a count (0 disables redelivery)');
-    options.redelivery = {
-      retries: retries === undefined ? 5 : Number(retries),
-      backoffMs: backoff ?? 2000,
-      attemptTimeoutMs: timeout ?? 10_000,
-    };
-  }
-  const seed = text('seed');
-  if (seed !== undefined) options.seed = seed;
-  if (values['strict-client'] === true) {
-    // The developer guide's names first, the older short ones as aliases (as for `submit`, see cli/client.ts).
-    const clientId = env.RC_APP_CLIENT_ID || env.RC_CLIENT_ID;
-    const clientSecret = env.RC_APP_CLIENT_SECRET || env.RC_CLIENT_SECRET;
-    if (!clientId || !clientSecret) {
-      throw new JobhookError(
-        'JH_ERR_INVALID_CONFIG',
-        '--strict-client needs RC_APP_CLIENT_ID and RC_APP_CLIENT_SECRET (or RC_CLIENT_ID and RC_CLIENT_SECRET)',
-      );
-    }
-    options.strictClient = { clientId, clientSecret };
-  }
-  return options;
 }
 
 /** `--rate-budget 10/min`: requests per window, as RingCentral states a group's limit. */
