@@ -279,3 +279,62 @@ describe('durations beyond what a timer can wait (tester report)', () => {
     expect(emulator.redelivery?.backoffMs).toBe(3_600_000);
   });
 });
+
+describe('the database: a SQLite file or a PostgreSQL URL', () => {
+  const URL_WITH_PASSWORD = 'postgres://jobhook:s3cret@db.internal:5432/jobs?schema=fleet';
+
+  it('keeps SQLite for a path or nothing, and selects PostgreSQL for a postgres:// URL', () => {
+    expect(parseInvocation(['serve'], {}).config.database).toEqual({ kind: 'sqlite', path: './jobhook.db' });
+    expect(parseInvocation(['serve', '--db', 'x.db'], {}).config.database).toEqual({ kind: 'sqlite', path: 'x.db' });
+    const { config } = parseInvocation(['serve', '--db', URL_WITH_PASSWORD], {});
+    expect(config.database).toEqual({ kind: 'postgres', url: URL_WITH_PASSWORD });
+    // Messages and logs print dbPath: never the password.
+    expect(config.dbPath).toBe('postgres://jobhook:***@db.internal:5432/jobs?schema=fleet');
+    expect(parseInvocation(['serve', '--db', 'postgresql://u@h/d'], {}).config.database.kind).toBe('postgres');
+  });
+
+  it('takes JOBHOOK_DATABASE_URL over JOBHOOK_DB, and --db over both', () => {
+    const env = { JOBHOOK_DATABASE_URL: URL_WITH_PASSWORD, JOBHOOK_DB: 'env.db' };
+    expect(parseInvocation(['serve'], env).config.database.kind).toBe('postgres');
+    expect(parseInvocation(['serve'], { JOBHOOK_DB: 'env.db' }).config.database).toEqual({
+      kind: 'sqlite',
+      path: 'env.db',
+    });
+    expect(parseInvocation(['serve', '--db', 'flag.db'], env).config.database).toEqual({
+      kind: 'sqlite',
+      path: 'flag.db',
+    });
+  });
+
+  it('refuses another scheme or a malformed URL as a usage error, without printing a password', () => {
+    for (const db of ['mysql://root:pw@localhost/db', 'postgres://u:pw@[bad', '']) {
+      let error: unknown;
+      try {
+        parseInvocation(['serve', '--db', db], {});
+      } catch (e) {
+        error = e;
+      }
+      expect(error, db).toMatchObject({ code: 'JH_ERR_INVALID_CONFIG' });
+      expect((error as Error).message, db).not.toContain('pw@');
+    }
+  });
+
+  it('validates the shared rate budget and the handler lease', () => {
+    expect(parseInvocation(['serve', '--rate-budget', '40/min'], {}).config.rateBudget).toEqual({
+      capacity: 40,
+      windowMs: 60_000,
+    });
+    expect(parseInvocation(['serve'], {}).config.rateBudget).toBeNull();
+    expect(parseInvocation(['serve', '--handler-lease', '5s'], {}).config.handlerLeaseMs).toBe(5000);
+    for (const argv of [
+      ['--rate-budget', '0/min'],
+      ['--rate-budget', 'ten'],
+      ['--handler-lease', '0'],
+      ['--handler-lease', '500ms'],
+    ]) {
+      expect(() => parseInvocation(['serve', ...argv], {}), argv.join(' ')).toThrow(
+        expect.objectContaining({ code: 'JH_ERR_INVALID_CONFIG' }),
+      );
+    }
+  });
+});
