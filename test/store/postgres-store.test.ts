@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { newRequestId } from '../../src/callback/request-id.js';
 import { isJobhookError } from '../../src/errors.js';
+import { splitOptions } from '../../src/store/postgres/database.js';
 import { migrate, readMigrations } from '../../src/store/postgres/migrate.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import type { RequestSettledEvent } from '../../src/types.js';
@@ -72,6 +73,33 @@ describe.skipIf(skipWithoutPostgres('PostgresStore'))('PostgresStore', () => {
       } finally {
         await client.end();
       }
+    });
+  });
+
+  describe('the connection URL', () => {
+    beforeEach(async () => {
+      fresh = await freshSchema({ create: false });
+    });
+
+    it("keeps jobhook's schema and synchronous_commit when the URL carries libpq `options` of its own", async () => {
+      // Found testing from outside (issue #11): pg lets a URL's `options=` replace the config's, so the tables
+      // went to `public` and a `synchronous_commit=off` in the URL would have made the 200 a broken promise.
+      const url = new URL(fresh.url);
+      url.searchParams.set('options', '-c synchronous_commit=off -c search_path=public -c statement_timeout=60000');
+      const store = await PostgresStore.open({ connectionString: url.toString(), schema: fresh.schema, poolSize: 2 });
+      opened.push(store);
+      await store.putSetting('k', 'v');
+      const tables = await fresh.sql<{ n: string }>(
+        "SELECT count(*)::text AS n FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'settings'",
+        [fresh.schema],
+      );
+      expect(tables).toEqual([{ n: '1' }]);
+      // search_path=public came first and jobhook's own settings after it, so jobhook's won (tables in its
+      // schema); synchronous_commit=on rides in the same place, after the URL's `off`.
+      const { userOptions, connectionString } = splitOptions(url.toString());
+      expect(userOptions).toContain('synchronous_commit=off');
+      expect(connectionString).not.toContain('options=');
+      expect(await store.getSetting('k')).toBe('v');
     });
   });
 

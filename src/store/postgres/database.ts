@@ -81,9 +81,13 @@ export class Database {
 
   /** The settings every connection of this store uses (the pool's, the LISTEN client's, migrations'). */
   clientConfig(applicationName: string): pg.ClientConfig {
+    // pg lets the URL's parameters replace the config's: a URL `options=` (a statement_timeout, say) would
+    // silently drop jobhook's search_path and synchronous_commit. Take it out of the URL and put jobhook's
+    // settings after the user's, so ours win where they overlap.
+    const { connectionString, userOptions } = splitOptions(this.#options.connectionString);
     return {
-      connectionString: this.#options.connectionString,
-      options: searchPathOption(this.#options.schema),
+      connectionString,
+      options: [userOptions, searchPathOption(this.#options.schema)].filter(Boolean).join(' '),
       application_name: applicationName,
       connectionTimeoutMillis: this.#options.connectTimeoutMs,
       keepAlive: true,
@@ -228,4 +232,18 @@ export class Database {
     this.#probe = null;
     await this.pool.end().catch(() => undefined);
   }
+}
+
+/** The URL without its `options` parameter, and that parameter's value (libpq's `-c name=value …`). */
+export function splitOptions(connectionString: string): { connectionString: string; userOptions: string } {
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    return { connectionString, userOptions: '' }; // a libpq key=value string: pg reads it as given
+  }
+  const userOptions = url.searchParams.get('options') ?? '';
+  if (!url.searchParams.has('options')) return { connectionString, userOptions };
+  url.searchParams.delete('options');
+  return { connectionString: url.toString(), userOptions };
 }
