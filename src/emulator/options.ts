@@ -25,6 +25,46 @@ export interface RateLimit {
   penaltyMs: number;
 }
 
+/**
+ * The push-notification side (reference §1–10): WebHook subscriptions, their handshake, delivery and
+ * blacklisting. Defaults are the documented values; where the reference is silent, the emulator's choice.
+ */
+export interface SubscriptionOptions {
+  /** Subscriptions per user (§9: 30); the next create answers `403 SUB-505`. */
+  perUserLimit: number;
+  /** Lifetime when `expiresIn` is absent or misplaced (about 7 days, §0). */
+  defaultExpiresInS: number;
+  /** Larger `expiresIn` values are clamped to this (spec: 10 years). */
+  maxExpiresInS: number;
+  /** The handshake answer must arrive within this (docs: 3000 ms). */
+  handshakeTimeoutMs: number;
+  /** Largest answer, status line, headers and body together, to a handshake or a notification (1024). */
+  maxAnswerBytes: number;
+  /** Per-notification timeout and redeliveries (undocumented for subscriptions: a few, quickly). */
+  delivery: RedeliveryPolicy;
+  /** Consecutive failed attempts that blacklist a subscription. */
+  blacklistAfterFailures: number;
+  /** Or: failing for this long (staff, 2018: 10 minutes). */
+  blacklistAfterMs: number;
+  /** Period of the renewal-reminder job; also the smallest `threshold`/`interval` accepted (in seconds). */
+  reminderPeriodMs: number;
+  /** Refuse `http:` addresses with `SUB-523` (production); off as in the sandbox. */
+  requireHttps: boolean;
+  /** Let `PUT` change `deliveryMode.address` (the current spec ignores it; older specs accepted it). */
+  updatableAddress: boolean;
+  /** Rate-limit groups of the subscription and ACE REST endpoints (§1, §12); off by default. */
+  lightRateLimit: RateLimit | null;
+  mediumRateLimit: RateLimit | null;
+}
+
+/** Simulated ACE calls (`POST /_emulator/ace/calls`). */
+export interface AceOptions {
+  /** From the call to its first insights event (minutes on the platform; short here). */
+  insightsDelayMs: number;
+  /** From the AI Notes event to the second, fuller one (§11.4). */
+  aiNotesGapMs: number;
+}
+
 export interface EmulatorOptions {
   /** Seeds every random choice: same seed and inputs, same results. @defaultValue 'jobhook' */
   seed: string;
@@ -53,6 +93,8 @@ export interface EmulatorOptions {
   expiryMs: number;
   /** Access token lifetime. @defaultValue 3600 s */
   accessTokenTtlS: number;
+  subscriptions: SubscriptionOptions;
+  ace: AceOptions;
 }
 
 export const DEFAULT_EMULATOR_OPTIONS: Readonly<EmulatorOptions> = Object.freeze({
@@ -70,7 +112,39 @@ export const DEFAULT_EMULATOR_OPTIONS: Readonly<EmulatorOptions> = Object.freeze
   strictClient: null,
   expiryMs: 7 * 24 * 3600 * 1000,
   accessTokenTtlS: 3600,
+  subscriptions: {
+    perUserLimit: 30,
+    defaultExpiresInS: 604_800,
+    maxExpiresInS: 315_360_000,
+    handshakeTimeoutMs: 3000,
+    maxAnswerBytes: 1024,
+    delivery: { retries: 2, backoffMs: 1000, attemptTimeoutMs: 3000 },
+    blacklistAfterFailures: 10,
+    blacklistAfterMs: 600_000,
+    reminderPeriodMs: 60_000,
+    requireHttps: false,
+    updatableAddress: false,
+    lightRateLimit: null,
+    mediumRateLimit: null,
+  },
+  ace: { insightsDelayMs: 1000, aiNotesGapMs: 2000 },
 });
+
+/** What `createEmulator` takes: any subset, the nested groups field by field too. */
+export type EmulatorConfig = Partial<Omit<EmulatorOptions, 'subscriptions' | 'ace'>> & {
+  subscriptions?: Partial<SubscriptionOptions>;
+  ace?: Partial<AceOptions>;
+};
+
+export function resolveEmulatorOptions(config: EmulatorConfig): EmulatorOptions {
+  const d = DEFAULT_EMULATOR_OPTIONS;
+  return {
+    ...d,
+    ...config,
+    subscriptions: { ...d.subscriptions, ...config.subscriptions },
+    ace: { ...d.ace, ...config.ace },
+  };
+}
 
 /** Faults forced on one job; unset fields fall back to the emulator's rates. */
 export interface JobOverrides {

@@ -7,8 +7,10 @@ import { platformError } from '../ringcentral/platform-error.js';
 import { isHttpUrl, validateJobInput } from '../ringcentral/validate-input.js';
 import { AuthServer, type Session } from './auth.js';
 import { Enrollments } from './enrollments.js';
+import { createEventsApi } from './events-api.js';
+import { readText, send } from './http-io.js';
 import { JobEngine, type EmulatedJob } from './job-engine.js';
-import { DEFAULT_EMULATOR_OPTIONS, parseJobOverrides, type EmulatorOptions } from './options.js';
+import { parseJobOverrides, resolveEmulatorOptions, type EmulatorConfig, type EmulatorOptions } from './options.js';
 import { RateLimiter } from './rate-limiter.js';
 import { decodeComponent, MALFORMED_URL, webhookParam } from './request-url.js';
 import { pointsAtListener } from './self-target.js';
@@ -16,7 +18,8 @@ import { pointsAtListener } from './self-target.js';
 /**
  * A local stand-in for the RingCentral AI API: same paths, bodies, status codes and headers as the
  * reference, so a program written against the real API with an official SDK works against it by changing
- * only the server URL. Adds fault injection and a control API under `/_emulator/`.
+ * only the server URL. Adds fault injection and a control API under `/_emulator/`. The subscription API,
+ * ACE insights events and ACE reads live in events-api.ts.
  */
 export interface Emulator {
   readonly server: Server;
@@ -25,42 +28,15 @@ export interface Emulator {
   close(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
-
-function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
-  if (body === undefined) {
-    res.writeHead(status, headers);
-    res.end();
-    return;
-  }
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': String(Buffer.byteLength(text)),
-    ...headers,
-  });
-  res.end(text);
-}
-
-async function readText(req: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 function jobView(engine: JobEngine, job: EmulatedJob): Record<string, unknown> {
   const { status } = engine.envelope(job);
   return { jobId: job.jobId, api: job.api, status, webhook: job.webhook, plan: job.plan, attempts: job.attempts };
 }
 
-export function createEmulator(config: Partial<EmulatorOptions> = {}, logger?: Logger): Emulator {
-  const options: EmulatorOptions = { ...DEFAULT_EMULATOR_OPTIONS, ...config };
+export function createEmulator(config: EmulatorConfig = {}, logger?: Logger): Emulator {
+  const options: EmulatorOptions = resolveEmulatorOptions(config);
   const auth = new AuthServer(() => options);
+  const events = createEventsApi(options, auth, logger);
   const enrollments = new Enrollments();
   const engine = new JobEngine({ options, isEnrolledComplete: (id) => enrollments.isComplete(id), logger });
   let limiter = options.rateLimit ? new RateLimiter(options.rateLimit) : null;
@@ -114,6 +90,7 @@ export function createEmulator(config: Partial<EmulatorOptions> = {}, logger?: L
       auth.revoke(form.get('token') ?? url.searchParams.get('token'));
       return send(res, 200);
     }
+    if (await events.handle(req, res, url)) return; // subscriptions, ACE, their control routes
     if (path.startsWith('/_emulator/')) return control(method, path, res);
 
     const api = method === 'POST' ? asyncApiName(path) : undefined;
@@ -263,6 +240,7 @@ export function createEmulator(config: Partial<EmulatorOptions> = {}, logger?: L
     if (method === 'POST' && parts[1] === 'reset' && parts.length === 2) {
       engine.reset();
       enrollments.reset();
+      events.reset();
       answered.clear();
       auth.reset();
       limiter = options.rateLimit ? new RateLimiter(options.rateLimit) : null;
@@ -287,6 +265,7 @@ export function createEmulator(config: Partial<EmulatorOptions> = {}, logger?: L
     listen: (port, host) => listenOn(server, port, host),
     close() {
       engine.close();
+      events.close();
       return new Promise((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
