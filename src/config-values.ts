@@ -152,23 +152,28 @@ export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgre
 
 /** `postgres://` / `postgresql://` select PostgreSQL; any other URL scheme is a mistake; anything else is a path. */
 export function parseDatabase(value: string): DatabaseTarget {
-  if (/^postgres(ql)?:\/\//i.test(value)) {
+  const expected = 'a SQLite file path or a postgres://user@host:port/database URL';
+  if (/^postgres(ql)?:/i.test(value)) {
+    let url: URL | null = null;
     try {
-      new URL(value);
+      url = /^postgres(ql)?:\/\//i.test(value) ? new URL(value) : null;
     } catch {
-      throw invalid(
-        '--db',
-        describeDatabase({ kind: 'postgres', url: value }),
-        'a postgres://user@host:port/database URL',
-      );
+      url = null;
+    }
+    if (!url) throw invalid('--db', redactUrlText(value), 'a postgres://user@host:port/database URL');
+    if (url.searchParams.get('schema') === '') {
+      throw invalid('--db', redactUrlText(value), 'a schema name after ?schema= (or no ?schema= for public)');
     }
     return { kind: 'postgres', url: value };
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
-    throw invalid('--db', value.replace(/\/\/[^@/]*@/, '//…@'), 'a SQLite file path or a postgres:// URL');
-  }
-  if (value === '') throw invalid('--db', value, 'a SQLite file path or a postgres:// URL');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw invalid('--db', redactUrlText(value), expected);
+  if (value === '') throw invalid('--db', value, expected);
   return { kind: 'sqlite', path: value };
+}
+
+/** A URL as text, its credentials hidden (`user:secret@`, `?password=`), for messages about a bad one. */
+function redactUrlText(value: string): string {
+  return value.replace(/:\/\/([^:@/]*):[^@/]*@/, '://$1:***@').replace(/(ssl)?password=[^&]*/gi, '$1password=***');
 }
 
 /** The database for messages and logs: a PostgreSQL URL without its password. */
@@ -177,8 +182,10 @@ export function describeDatabase(target: DatabaseTarget): string {
   try {
     const url = new URL(target.url);
     if (url.password) url.password = '***';
+    // libpq also takes secrets as parameters (`?password=`, `?sslpassword=`).
+    for (const name of ['password', 'sslpassword']) if (url.searchParams.has(name)) url.searchParams.set(name, '***');
     return url.toString();
   } catch {
-    return target.url.replace(/:[^:@/]*@/, ':***@');
+    return redactUrlText(target.url);
   }
 }

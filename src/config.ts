@@ -225,6 +225,11 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
   }
   const publicUrl = pick('public-url');
   // `--db` wins; then JOBHOOK_DATABASE_URL (the name PostgreSQL deployments use), then JOBHOOK_DB.
+  // Set but empty is a deployment's missing secret, not "use the default": each instance would quietly
+  // receive into a SQLite file of its own.
+  if (typeof values.db !== 'string' && env.JOBHOOK_DATABASE_URL !== undefined && !env.JOBHOOK_DATABASE_URL.trim()) {
+    throw invalid('JOBHOOK_DATABASE_URL', env.JOBHOOK_DATABASE_URL, 'a postgres:// URL (unset it to use SQLite)');
+  }
   const database = parseDatabase(
     typeof values.db === 'string' || !env.JOBHOOK_DATABASE_URL ? pick('db')! : env.JOBHOOK_DATABASE_URL,
   );

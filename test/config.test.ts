@@ -338,3 +338,27 @@ describe('the database: a SQLite file or a PostgreSQL URL', () => {
     }
   });
 });
+
+describe('the database URL, as users write it (found testing from outside)', () => {
+  it('hides ?password= too, refuses an empty JOBHOOK_DATABASE_URL, ?schema= without a name and postgres:/one-slash', () => {
+    const { config } = parseInvocation(['serve', '--db', 'postgres://u@h:5432/d?schema=s&password=s3cret'], {});
+    expect(config.dbPath).not.toContain('s3cret');
+    expect(config.dbPath).toContain('password=***');
+    for (const [argv, env] of [
+      [['serve'], { JOBHOOK_DATABASE_URL: '' }],
+      [['serve'], { JOBHOOK_DATABASE_URL: '  ' }],
+      [['serve', '--db', 'postgres://u@h/d?schema='], {}],
+      [['serve', '--db', 'postgres:/127.0.0.1/d'], {}],
+      [['serve', '--db', 'mysql://u@h/d?password=s3cret'], {}],
+    ] as const) {
+      let error: unknown;
+      try {
+        parseInvocation([...argv], { ...env });
+      } catch (e) {
+        error = e;
+      }
+      expect(error, JSON.stringify([argv, env])).toMatchObject({ code: 'JH_ERR_INVALID_CONFIG' });
+      expect((error as Error).message).not.toContain('s3cret');
+    }
+  });
+});
