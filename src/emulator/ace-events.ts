@@ -105,7 +105,7 @@ export class AceCalls {
         });
       }
     } else {
-      const stamp = String(Date.now());
+      const stamp = `17${digits(rng, 11)}`; // epoch-ms-like, as in the sample, but drawn from the seed
       sourceSessionId = `s-v-${session}-${stamp}`;
       sourceRecordId = `p-v-${session}-${stamp}-${hex(rng, 13)}`;
       speakers.push(
