@@ -57,8 +57,6 @@ export async function serve(
   const publicAddress = await receiver.listen(config.port, config.host);
   const tunnel = config.tunnel ? await openTunnel(config.tunnel, publicAddress.port) : null;
   const publicUrl = tunnel?.url ?? publicBaseUrl(config, publicAddress.port);
-  // `jobhook mint`/`submit` in another terminal read this to mint URLs this server accepts.
-  await advertiseServer(store, { publicUrl, pathPrefix: config.pathPrefix });
   const localApi = createLocalApi({
     store,
     mint: minterFor(runtime, config, publicUrl),
@@ -69,6 +67,9 @@ export async function serve(
   });
   const localAddress = await localApi.listen(config.localPort, config.localHost);
   const localUrl = hostUrl(config.localHost, localAddress.port);
+  // `jobhook mint`/`submit` in another terminal read this to mint URLs this server accepts. Only once every
+  // listener is up: a start that fails (a port in use) must not replace a running fleet's public URL.
+  await advertiseServer(store, { publicUrl, pathPrefix: config.pathPrefix });
 
   // serve keeps receiving without credentials (reconciliation is a backstop), but never reconciles with
   // made-up ones: only `dev` points its own emulator's credentials at its own emulator.

@@ -22,6 +22,15 @@ describe('mint in a second terminal', () => {
     expect(minted.stderr).not.toMatch(/no jobhook serve/);
     expect(await post(callbackUrl, JSON.stringify(sttEnvelope('job-2nd-terminal')))).toBe(200);
 
+    // A second serve that fails to start (its local port is the first's) leaves the recorded URL alone: before,
+    // it replaced the running server's with its own dead address (found testing from outside, issue #11).
+    const failed = runCli(['serve', '--db', dbPath, '--port', '0', '--local-port', String(server.localPort)]);
+    expect(failed.status).toBe(2);
+    const again = runCli(['mint', '--db', dbPath, '--json']);
+    expect((JSON.parse(again.stdout) as { callbackUrl: string }).callbackUrl).toMatch(
+      new RegExp(`^http://127\\.0\\.0\\.1:${server.receiverPort}/hooks/`),
+    );
+
     // A flag still wins over what the server recorded.
     const flagged = runCli(['mint', '--db', dbPath, '--json', '--public-url', 'https://tunnel.example']);
     expect((JSON.parse(flagged.stdout) as { callbackUrl: string }).callbackUrl).toMatch(
