@@ -43,6 +43,8 @@ export interface Config {
    */
   readonly dbPath: string;
   readonly database: DatabaseTarget;
+  /** Read commands: the database must exist already (a SQLite file, a migrated PostgreSQL schema). */
+  readonly databaseMustExist?: boolean;
   readonly pathPrefix: string;
   readonly maxBodyBytes: number;
   readonly logLevel: LogLevel;

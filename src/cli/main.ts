@@ -42,7 +42,8 @@ async function main(argv: string[]): Promise<number> {
   const loaded = loadEnvFile(envFileFrom(argv), process.cwd());
   if (loaded) process.stderr.write(describeEnvFile(loaded));
   const invocation = parseInvocation(argv);
-  const { config, args } = invocation;
+  const { args } = invocation;
+  let { config } = invocation;
   Object.assign(failureContext, { command: invocation.command, config });
   if (invocation.version) {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -61,7 +62,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return invocation.command === null && !invocation.help ? 2 : 0;
   }
-  if (READ_COMMANDS.has(invocation.command)) requireDatabase(config);
+  if (READ_COMMANDS.has(invocation.command)) {
+    requireDatabase(config);
+    config = Object.freeze({ ...config, databaseMustExist: true });
+  }
   switch (invocation.command) {
     case 'serve':
       await serve(config);

@@ -47,6 +47,7 @@ export async function openStore(config: Config, logger: Logger): Promise<Store> 
     return PostgresStore.open({
       connectionString: url.toString(),
       schema,
+      existingOnly: config.databaseMustExist === true,
       onProblem: (error) =>
         logger.error(
           { err: error, db: config.dbPath },

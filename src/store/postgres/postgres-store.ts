@@ -85,6 +85,18 @@ export class PostgresStore implements Store {
     client.on('error', () => undefined);
     try {
       await client.connect();
+      if (options.existingOnly) {
+        const { rows } = await client.query<{ found: string | null }>(
+          "SELECT to_regclass(format('%I.jobhook_migrations', $1::text))::text AS found",
+          [store.#db.schema],
+        );
+        if (rows[0]?.found == null) {
+          throw new JobhookError(
+            'JH_ERR_INVALID_CONFIG',
+            `no jobhook schema "${store.#db.schema}" in this database: check --db's ?schema= (jobhook serve creates it)`,
+          );
+        }
+      }
       await migrate(client, store.#db.schema);
     } catch (error) {
       await store.close();

@@ -22,6 +22,12 @@ export interface PostgresStoreOptions {
    */
   listenPingMs?: number;
   /**
+   * Open only a schema jobhook already migrated (read-only commands): a mistyped `?schema=` is then
+   * JH_ERR_INVALID_CONFIG instead of a new empty schema with a callback secret nobody else knows.
+   * @defaultValue false
+   */
+  existingOnly?: boolean;
+  /**
    * Told each time the database stops answering (healthy → unhealthy); `health()` recovers by itself when
    * it answers again. Nothing is logged by the store itself.
    */
