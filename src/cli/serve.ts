@@ -120,7 +120,10 @@ export async function serve(
       ...(config.forwardTo ? [`  forward    ${config.forwardTo}  (Standard Webhooks secret ${forwardSecret})`] : []),
       `  database   ${config.dbPath}`,
       ...(withEmulator
-        ? ['', 'try: npx jobhook submit speech-to-text --content-uri https://example.com/call.mp3 --wait']
+        ? [
+            '',
+            `try: npx jobhook submit speech-to-text --content-uri https://example.com/call.mp3 --wait${tryFlags(config, emulatorUrl)}`,
+          ]
         : []),
       '',
     ].join('\n'),
@@ -175,4 +178,16 @@ export async function serve(
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+}
+
+/**
+ * What the banner's `try:` line needs besides the defaults for `submit` to reach this dev: its emulator's
+ * port and its database when they are not the defaults (a hidden password stays a placeholder to fill in).
+ */
+function tryFlags(config: Config, emulatorUrl: string | null): string {
+  const flags: string[] = [];
+  const port = emulatorUrl ? new URL(emulatorUrl).port : '';
+  if (port && port !== '8787') flags.push(`--emulator-port ${port}`);
+  if (config.explicit.has('db')) flags.push(`--db '${config.dbPath.replace(/'/g, "'\\''")}'`);
+  return flags.length > 0 ? ` ${flags.join(' ')}` : '';
 }

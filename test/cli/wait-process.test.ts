@@ -146,6 +146,13 @@ describe('submit --wait, wait, enroll and the dev console (processes against job
     expect(interrupted.stderr).toContain(`the job goes on; re-attach with \`jobhook wait ${dropped}\``);
   });
 
+  it("prints a try: line that works for this dev's emulator port and database (found testing from outside)", () => {
+    const line = dev.banner.split('\n').find((l) => l.startsWith('try: '))!;
+    const emulatorPort = /emulator\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(dev.banner)![1]!;
+    expect(line).toContain(`--emulator-port ${emulatorPort}`);
+    expect(line).toContain(`--db '${dbPath}'`);
+  });
+
   it('wait --json names the jobId it learned while waiting (a URL minted before its job existed)', async () => {
     // Found by the fleet checks (issue #11): the printed jobId was the one known when the wait began, null.
     const { requestId, callbackUrl } = await mintVia(dev.localPort);
