@@ -207,7 +207,8 @@ export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
 
 function renderFlag(flag: Flag): string {
   const extra = [flag.env, flag.default === undefined ? undefined : `default ${flag.default}`].filter(Boolean);
-  return `  ${flag.usage.padEnd(24)}${flag.what}${extra.length ? `  (${extra.join(', ')})` : ''}`;
+  // At least two spaces between a flag and its text, however long the flag (`--rate-budget <n/window>`).
+  return `  ${`${flag.usage}  `.padEnd(26)}${flag.what}${extra.length ? `  (${extra.join(', ')})` : ''}`;
 }
 
 export const HELP = `jobhook: awaitable jobs for webhook-delivered APIs (RingCentral AI API)
