@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { JobhookError } from '../errors.js';
+import type { RequestKind } from '../types.js';
 import { isRequestId } from './request-id.js';
 
 /**
@@ -9,10 +10,18 @@ import { isRequestId } from './request-id.js';
  * before the store is touched.
  *
  * Rotation: the newest secret mints, every secret in the keyring verifies.
+ *
+ * A URL minted for a push-notification subscription carries a tag under another HMAC context, so the
+ * receiver tells the two kinds apart from the URL alone (no store read) and a job URL can never be passed
+ * off as a subscription one, or the reverse.
  */
 
 /** Domain separation: a tag for one purpose never verifies for another. */
-const TAG_CONTEXT = 'jobhook/callback/v1:';
+const TAG_CONTEXTS: Readonly<Record<RequestKind, string>> = {
+  job: 'jobhook/callback/v1:',
+  subscription: 'jobhook/callback/subscription/v1:',
+};
+const KINDS = Object.keys(TAG_CONTEXTS) as RequestKind[];
 const TAG_BYTES = 16; // 128 bits
 const TAG_CHARS = 22; // base64url of 16 bytes, unpadded
 const SECRET_BYTES = 32;
@@ -33,9 +42,9 @@ export function createKeyring(secrets: readonly string[]): Keyring {
   return Object.freeze({ keys: Object.freeze(secrets.map((s) => Buffer.from(s, 'base64url'))) });
 }
 
-function tagFor(key: Buffer, requestId: string): Buffer {
+function tagFor(key: Buffer, requestId: string, kind: RequestKind): Buffer {
   return createHmac('sha256', key)
-    .update(TAG_CONTEXT + requestId)
+    .update(TAG_CONTEXTS[kind] + requestId)
     .digest()
     .subarray(0, TAG_BYTES);
 }
@@ -53,35 +62,67 @@ export function normalizePathPrefix(prefix: string): string {
 }
 
 /** The path of a request's callback, e.g. `/webhooks/0190…/Xk3…`. */
-export function callbackPath(keyring: Keyring, pathPrefix: string, requestId: string): string {
-  const tag = tagFor(keyring.keys[0]!, requestId).toString('base64url');
+export function callbackPath(
+  keyring: Keyring,
+  pathPrefix: string,
+  requestId: string,
+  kind: RequestKind = 'job',
+): string {
+  const tag = tagFor(keyring.keys[0]!, requestId, kind).toString('base64url');
   return `${pathPrefix}/${requestId}/${tag}`;
 }
 
 /** The full callback URL under a public base URL (which may itself carry a path, e.g. a reverse proxy's). */
-export function callbackUrl(keyring: Keyring, publicUrl: string, pathPrefix: string, requestId: string): string {
-  return publicUrl.replace(/\/+$/, '') + callbackPath(keyring, pathPrefix, requestId);
+export function callbackUrl(
+  keyring: Keyring,
+  publicUrl: string,
+  pathPrefix: string,
+  requestId: string,
+  kind: RequestKind = 'job',
+): string {
+  return publicUrl.replace(/\/+$/, '') + callbackPath(keyring, pathPrefix, requestId, kind);
+}
+
+export interface MintedPath {
+  requestId: string;
+  /** What the URL was minted for: its tag verifies under this kind's context only. */
+  kind: RequestKind;
 }
 
 /**
- * Checks a request path against the keyring. Pure: no I/O, constant time per key.
- * Returns the request ID, or `null` for anything this installation did not mint. The query string is ignored.
+ * Checks a job callback path against the keyring. Returns the request ID, or `null` for anything this
+ * installation did not mint as a job URL (a subscription URL included). The query string is ignored.
  */
 export function verifyCallbackPath(keyring: Keyring, pathPrefix: string, path: string): string | null {
+  const minted = verifyMintedPath(keyring, pathPrefix, path);
+  return minted?.kind === 'job' ? minted.requestId : null;
+}
+
+/**
+ * Checks a request path against the keyring for every kind. Pure: no I/O, the same work whatever matches.
+ * Returns the request ID and the kind it was minted for, or `null` for anything this installation did not
+ * mint. The query string is ignored.
+ */
+export function verifyMintedPath(keyring: Keyring, pathPrefix: string, path: string): MintedPath | null {
   const queryAt = path.indexOf('?');
   const pathOnly = queryAt === -1 ? path : path.slice(0, queryAt);
   const expectedLength = pathPrefix.length + 1 + 36 + 1 + TAG_CHARS;
   if (pathOnly.length !== expectedLength || !pathOnly.startsWith(pathPrefix + '/')) return null;
   const requestId = pathOnly.slice(pathPrefix.length + 1, pathPrefix.length + 37);
   if (pathOnly[pathPrefix.length + 37] !== '/' || !isRequestId(requestId)) return null;
-  const presented = Buffer.from(pathOnly.slice(pathPrefix.length + 38), 'latin1');
-  let match = false;
+  // UTF-8, not latin1: latin1 would fold a character such as U+0141 onto 'A' (paths parsed off the wire
+  // never hold one, but this function is public).
+  const presented = Buffer.from(pathOnly.slice(pathPrefix.length + 38), 'utf8');
+  if (presented.length !== TAG_CHARS) return null;
+  let match: RequestKind | null = null;
   // Compare the text, not decoded bytes: base64url's last character has spare bits, so decoding would
-  // accept several spellings of one tag. Every key is checked, even after a match, so timing does not
-  // reveal which key matched.
-  for (const key of keyring.keys) {
-    const expected = Buffer.from(tagFor(key, requestId).toString('base64url'), 'latin1');
-    if (timingSafeEqual(presented, expected)) match = true;
+  // accept several spellings of one tag. Every key and kind is checked, even after a match, so timing
+  // reveals neither which key nor which kind matched.
+  for (const kind of KINDS) {
+    for (const key of keyring.keys) {
+      const expected = Buffer.from(tagFor(key, requestId, kind).toString('base64url'), 'utf8');
+      if (timingSafeEqual(presented, expected)) match = kind;
+    }
   }
-  return match ? requestId : null;
+  return match === null ? null : { requestId, kind: match };
 }

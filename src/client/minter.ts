@@ -1,5 +1,6 @@
 import { callbackUrl, type Keyring } from '../callback/callback-url.js';
 import { newRequestId } from '../callback/request-id.js';
+import { verificationTokenFor } from '../callback/verification-token.js';
 import type { Store } from '../store/store.js';
 import type { RequestKind } from '../types.js';
 
@@ -26,27 +27,42 @@ export interface MintedRequest {
   callbackUrl: string;
 }
 
-export type Mint = (input?: MintInput) => Promise<MintedRequest>;
+/** A subscription's delivery address, with the `deliveryMode.verificationToken` to create it with. */
+export interface MintedSubscription extends MintedRequest {
+  /** Derived from the request ID and the installation's secret, never stored: the receiver recomputes it. */
+  verificationToken: string;
+}
+
+export interface Mint {
+  (input: MintInput & { kind: 'subscription' }): Promise<MintedSubscription>;
+  (input?: MintInput): Promise<MintedRequest>;
+}
 
 /**
  * Makes the `mint` function: a fresh request ID and its tagged callback URL, recorded in the store
  * *before* it is returned (write-ahead), so a webhook that races the submitting call still correlates.
+ * For `kind: 'subscription'` the URL's tag is of the subscription kind (the receiver then requires the
+ * `Verification-Token` header on notifications) and the result carries the token to create it with.
  *
  * @example
  * const mint = createMinter({ store, keyring, publicUrl: 'https://abc.ngrok.app', pathPrefix: '/webhooks' });
  * const { requestId, callbackUrl } = await mint({ api: '/ai/audio/v1/async/speech-to-text' });
+ * const { callbackUrl: address, verificationToken } = await mint({ kind: 'subscription' });
  */
 export function createMinter(options: MinterOptions): Mint {
-  return async (input = {}) => {
+  const mint = async (input: MintInput = {}): Promise<MintedRequest | MintedSubscription> => {
+    const kind = input.kind ?? 'job';
     const requestId = newRequestId();
-    const url = callbackUrl(options.keyring, options.publicUrl, options.pathPrefix, requestId);
+    const url = callbackUrl(options.keyring, options.publicUrl, options.pathPrefix, requestId, kind);
     await options.store.createRequest({
       requestId,
-      kind: input.kind ?? 'job',
+      kind,
       callbackUrl: url,
       api: input.api ?? null,
       requestBody: input.requestBody ?? null,
     });
-    return { requestId, callbackUrl: url };
+    if (kind === 'job') return { requestId, callbackUrl: url };
+    return { requestId, callbackUrl: url, verificationToken: verificationTokenFor(options.keyring, requestId) };
   };
+  return mint as Mint;
 }

@@ -18,6 +18,10 @@ export const REFUSAL_HINTS: Readonly<Record<string, string>> = {
   'unknown-path': 'Not a jobhook callback URL: mint one (jobhook mint), or take a fixed path with --accept <path>.',
   'bad-tag': 'The tag does not verify: the URL was minted by another database or secret (check --db), or altered.',
   'not-post': 'Webhooks are POSTs; this was another method (a browser or a health check?).',
+  'verification-token-missing':
+    'A subscription notification without Verification-Token: re-create the subscription with its minted token.',
+  'verification-token-mismatch':
+    "A subscription notification with another Verification-Token (another token or installation's secret): re-create it.",
   'too-large': 'The body was over --max-body: raise it, or the sender keeps retrying in vain.',
   aborted: 'The sender went away before its body was complete; it should redeliver.',
   'store-unavailable': 'The store could not commit (see the receiver log); answered 503, so RingCentral redelivers.',

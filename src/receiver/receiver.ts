@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { listenOn } from '../http-listen.js';
 import { acceptedRequestId, matchAcceptedPath } from '../callback/accepted-path.js';
-import { verifyCallbackPath, type Keyring } from '../callback/callback-url.js';
+import { verifyMintedPath, type Keyring } from '../callback/callback-url.js';
 import { isJobhookError } from '../errors.js';
 import type { IngestStore } from '../store/store.js';
 import type { IncomingDelivery, RecordedDelivery } from '../types.js';
@@ -11,6 +11,7 @@ import { createEnvelopeIndexer, type EnvelopeIndexer } from './envelope-indexer.
 import { createGroupCommit } from './group-commit.js';
 import { readBody } from './read-body.js';
 import { createRefusalLog, type RefusalLog, type RefusalReason } from './refusals.js';
+import { answerHandshake, checkVerificationToken } from './subscription-url.js';
 
 export interface ReceiverOptions {
   /** The receiver only ingests: it never reads requests or claims work. */
@@ -64,6 +65,8 @@ export const DEFAULT_SPOOL_ABOVE_BYTES = 256 * 1024;
  * access for a URL it did not mint: 404), reads the body within the limit (413 beyond), commits it with
  * the other deliveries of the same moment, and only then answers exactly 200, since the API redelivers
  * on anything else. A store that cannot commit gets 503, never a 200. Only `GET /healthz` is also served.
+ * On a URL minted for a subscription, a notification must also carry its `Verification-Token` (403
+ * otherwise, nothing read or stored), and no answer carries a body or a `Date` (RingCentral's 1 KB limit).
  */
 export function createReceiver(options: ReceiverOptions): Receiver {
   const { store, keyring, pathPrefix, logger } = options;
@@ -87,7 +90,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   const callbackShape = new RegExp(
     `^${pathPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/[0-9a-f-]{36}/[A-Za-z0-9_-]{22}$`,
   );
-  const refuse = (req: IncomingMessage, res: ServerResponse, reason: RefusalReason, status: 404 | 413): void => {
+  const refuse = (req: IncomingMessage, res: ServerResponse, reason: RefusalReason, status: 403 | 404 | 413): void => {
     refusals.record(req.method ?? '?', req.url ?? '/', reason, status);
     reject(req, res, status);
   };
@@ -124,9 +127,9 @@ export function createReceiver(options: ReceiverOptions): Receiver {
             JSON.stringify({ status: 'unavailable', problem: health.problem }),
           );
     }
-    const minted = req.method === 'POST' ? verifyCallbackPath(keyring, pathPrefix, url) : null;
+    const minted = req.method === 'POST' ? verifyMintedPath(keyring, pathPrefix, url) : null;
     const acceptedPath = minted === null ? matchAcceptedPath(acceptPaths, url) : null;
-    const requestId = minted ?? (acceptedPath === null ? null : acceptedRequestId(acceptedPath));
+    const requestId = minted?.requestId ?? (acceptedPath === null ? null : acceptedRequestId(acceptedPath));
     if (requestId === null || (acceptedPath !== null && req.method !== 'POST')) {
       const pathOnly = url.split('?')[0]!;
       const reason: RefusalReason =
@@ -136,6 +139,22 @@ export function createReceiver(options: ReceiverOptions): Receiver {
             ? 'bad-tag'
             : 'unknown-path';
       return refuse(req, res, reason, 404);
+    }
+    if (minted?.kind === 'subscription') {
+      res.sendDate = false;
+      const refusal = checkVerificationToken(keyring, requestId, req.headers);
+      if (refusal !== null) {
+        const validationToken = req.headers['validation-token'];
+        if (typeof validationToken !== 'string') return refuse(req, res, refusal, 403);
+        // Perhaps the creation handshake, which carries no token when none was set: only with an empty body.
+        reading.add(req);
+        const empty = await readBody(req, { maxBytes: 0 });
+        reading.delete(req);
+        if (empty.kind === 'aborted') return refusals.record('POST', url, 'aborted', null);
+        if (empty.kind !== 'ok') return refuse(req, res, refusal, 403);
+        logger?.info({ requestId }, 'answered subscription validation handshake');
+        return answerHandshake(res, validationToken);
+      }
     }
 
     const declared = req.headers['content-length'];
@@ -173,9 +192,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     const validationToken = req.headers['validation-token'];
     if (read.bytes === 0 && typeof validationToken === 'string') {
       // Push-notification subscription handshake: echo the token, nothing else.
-      res.sendDate = false;
       logger?.info({ requestId }, 'answered subscription validation handshake');
-      return send(res, 200, { 'validation-token': validationToken, 'content-type': 'application/json' });
+      return answerHandshake(res, validationToken);
     }
 
     let recorded: RecordedDelivery;
@@ -278,7 +296,7 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
  * Answers without reading the body. The connection is closed afterwards unless the request carried
  * no body, so an unread (perhaps huge) body is never drained or buffered.
  */
-function reject(req: IncomingMessage, res: ServerResponse, status: 404 | 413): void {
+function reject(req: IncomingMessage, res: ServerResponse, status: 403 | 404 | 413): void {
   const length = req.headers['content-length'];
   const bodyless = req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
   if (bodyless) return send(res, status, {});

@@ -9,7 +9,15 @@ import type { Logger } from 'pino';
  * their tag (the tag is the URL's credential), and are cut to 200 characters.
  */
 export type RefusalReason =
-  'unknown-path' | 'bad-tag' | 'not-post' | 'too-large' | 'aborted' | 'store-unavailable' | 'store-refused';
+  | 'unknown-path'
+  | 'bad-tag'
+  | 'not-post'
+  | 'verification-token-missing'
+  | 'verification-token-mismatch'
+  | 'too-large'
+  | 'aborted'
+  | 'store-unavailable'
+  | 'store-refused';
 
 export interface Refusal {
   at: string;
@@ -33,6 +41,10 @@ const HINTS: Record<RefusalReason, string> = {
   'unknown-path': 'not a jobhook callback URL: mint one (jobhook mint) or accept a fixed path with --accept <path>',
   'bad-tag': 'a callback URL whose tag does not verify: minted by another database or secret (check --db), or altered',
   'not-post': 'webhooks are POSTs; this was another method',
+  'verification-token-missing':
+    'a notification on a subscription URL without Verification-Token: the subscription was created without the verificationToken jobhook minted with its address; re-create it (jobhook subscribe)',
+  'verification-token-mismatch':
+    "a notification on a subscription URL with another Verification-Token: the subscription was created with another token, or by another installation's secret (check --db); re-create it (jobhook subscribe)",
   'too-large': 'body over --max-body: raise it, or the sender keeps retrying in vain',
   aborted: 'the sender went away before its body was complete',
   'store-unavailable': 'the store could not commit (see the errors above); RingCentral redelivers',
