@@ -7,8 +7,11 @@ export {
   generateSecret,
   normalizePathPrefix,
   verifyCallbackPath,
+  verifyMintedPath,
+  type MintedPath,
   type Keyring,
 } from './callback/callback-url.js';
+export { verificationTokenFor, verifyVerificationToken } from './callback/verification-token.js';
 export { newRequestId, isRequestId } from './callback/request-id.js';
 export { parseEnvelope, isTerminalStatus, type EnvelopeParse } from './ringcentral/envelope.js';
 export type { Store, NewRequest, RequestQuery } from './store/store.js';
@@ -21,7 +24,14 @@ export {
   type EnvelopeIndexerOptions,
 } from './receiver/envelope-indexer.js';
 export { createGroupCommit, type GroupCommit } from './receiver/group-commit.js';
-export { createMinter, type Mint, type MintInput, type MintedRequest, type MinterOptions } from './client/minter.js';
+export {
+  createMinter,
+  type Mint,
+  type MintInput,
+  type MintedRequest,
+  type MintedSubscription,
+  type MinterOptions,
+} from './client/minter.js';
 export { createLocalApi, type LocalApi, type LocalApiOptions } from './inspector/local-api.js';
 export {
   exportResult,

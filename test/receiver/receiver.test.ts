@@ -145,7 +145,7 @@ describe('receiver', () => {
 
   it('answers the push-notification validation handshake without storing it', async () => {
     harness = await startHarness(tempDbPath());
-    const { requestId, callbackUrl } = await harness.mint({ kind: 'subscription' });
+    const { requestId, callbackUrl, verificationToken } = await harness.mint({ kind: 'subscription' });
     const response = await fetch(callbackUrl, { method: 'POST', headers: { 'Validation-Token': 'tok-123' } });
     expect(response.status).toBe(200);
     expect(response.headers.get('validation-token')).toBe('tok-123');
@@ -154,7 +154,9 @@ describe('receiver', () => {
     expect(await response.text()).toBe('');
     expect(await harness.store.listDeliveries(requestId)).toHaveLength(0);
     // A notification that carries the header *and* a body is an event, not a handshake.
-    expect(await post(callbackUrl, '{"event":"x"}', { 'Validation-Token': 'tok-123' })).toBe(200);
+    // It must carry the subscription's Verification-Token (toward #12): the one minted with its URL.
+    const headers = { 'Validation-Token': 'tok-123', 'Verification-Token': verificationToken };
+    expect(await post(callbackUrl, '{"event":"x"}', headers)).toBe(200);
     expect(await harness.store.listDeliveries(requestId)).toHaveLength(1);
   });
 
