@@ -1,5 +1,3 @@
-import type { HandlerRun } from '../../types.js';
-
 /**
  * The SQL that reads requests and deliveries as the SQLite store's row shapes (timestamps in ms), so both
  * stores share the mapping to records (`sqlite/rows.ts`). Every reader is one statement: PostgreSQL gives
@@ -28,34 +26,4 @@ export const UNINDEXED_DELIVERIES = `SELECT ${DELIVERY_COLUMNS}, 1 AS count, d.r
     NULL::text AS expiration_time
   FROM deliveries d WHERE d.indexed_at IS NULL`;
 
-export interface RunRow {
-  handler: string;
-  event_key: string;
-  request_id: string;
-  delivery_id: number | null;
-  state: HandlerRun['state'];
-  attempts: number;
-  next_attempt_at: number;
-  owner: string | null;
-  lease_until: number | null;
-  last_error: string | null;
-  updated_at: number;
-}
-
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-export function toHandlerRun(r: RunRow): HandlerRun {
-  return {
-    handler: r.handler,
-    eventKey: r.event_key,
-    requestId: r.request_id,
-    deliveryId: r.delivery_id,
-    state: r.state,
-    attempts: r.attempts,
-    nextAttemptAt: iso(r.next_attempt_at),
-    owner: r.owner,
-    leaseUntil: r.lease_until === null ? null : iso(r.lease_until),
-    lastError: r.last_error,
-    updatedAt: iso(r.updated_at),
-  };
-}
+export { toHandlerRun, type RunRow } from '../sqlite/rows.js';

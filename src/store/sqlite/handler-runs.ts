@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { JobhookError } from '../../errors.js';
 import type { HandlerRun, RequestSettledEvent } from '../../types.js';
+import { toHandlerRun as toRun, type RunRow } from './rows.js';
 import { settledEventKey } from '../../types.js';
 import type { RunOutcome } from '../store.js';
 
@@ -10,36 +11,6 @@ import type { RunOutcome } from '../store.js';
  * succeeded | pending (retry later) | dead; running with an expired lease is claimable again (its owner
  * stopped). SQLite's database clock is this machine's clock (the file is local): `Date.now()`.
  */
-interface RunRow {
-  handler: string;
-  event_key: string;
-  request_id: string;
-  delivery_id: number | null;
-  state: HandlerRun['state'];
-  attempts: number;
-  next_attempt_at: number;
-  owner: string | null;
-  lease_until: number | null;
-  last_error: string | null;
-  updated_at: number;
-}
-
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-export const toRun = (r: RunRow): HandlerRun => ({
-  handler: r.handler,
-  eventKey: r.event_key,
-  requestId: r.request_id,
-  deliveryId: r.delivery_id,
-  state: r.state,
-  attempts: r.attempts,
-  nextAttemptAt: iso(r.next_attempt_at),
-  owner: r.owner,
-  leaseUntil: r.lease_until === null ? null : iso(r.lease_until),
-  lastError: r.last_error,
-  updatedAt: iso(r.updated_at),
-});
-
 export function prepareHandlerRuns(db: Database.Database, owner: string) {
   const register = db.prepare(
     `INSERT INTO handlers (name, api, since_seq) VALUES (?, ?, 0)

@@ -1,5 +1,6 @@
 import type {
   DeliveryRecord,
+  HandlerRun,
   DeliverySource,
   ParseState,
   RequestKind,
@@ -105,3 +106,32 @@ export function toDeliveryRecord(row: DeliveryRow, spooledBody?: Buffer): Delive
         : null,
   };
 }
+
+export interface RunRow {
+  handler: string;
+  event_key: string;
+  request_id: string;
+  delivery_id: number | null;
+  state: HandlerRun['state'];
+  attempts: number;
+  next_attempt_at: number;
+  owner: string | null;
+  lease_until: number | null;
+  last_error: string | null;
+  updated_at: number;
+}
+
+/** A handler run's row (both stores' shape) as the domain record. */
+export const toHandlerRun = (r: RunRow): HandlerRun => ({
+  handler: r.handler,
+  eventKey: r.event_key,
+  requestId: r.request_id,
+  deliveryId: r.delivery_id,
+  state: r.state,
+  attempts: r.attempts,
+  nextAttemptAt: iso(r.next_attempt_at),
+  owner: r.owner,
+  leaseUntil: r.lease_until === null ? null : iso(r.lease_until),
+  lastError: r.last_error,
+  updatedAt: iso(r.updated_at),
+});
