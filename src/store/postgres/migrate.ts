@@ -1,23 +1,16 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { JobhookError } from '../../errors.js';
+import { readMigrationFiles, type Migration } from '../migration-files.js';
 import { isConnectionError, toStoreError } from './errors.js';
 import { schemaKey } from './database.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+export type { Migration } from '../migration-files.js';
 
 export function readMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
-  return readdirSync(dir)
-    .filter((file) => /^\d{4}_[a-z0-9_]+\.sql$/.test(file))
-    .sort()
-    .map((file) => ({ version: Number(file.slice(0, 4)), name: file, sql: readFileSync(dir + file, 'utf8') }));
+  return readMigrationFiles(dir);
 }
 
 /** The advisory lock of a schema's migrations: a fixed 64-bit key every instance derives alike. */
