@@ -1,4 +1,11 @@
-import { MAX_DURATION_TEXT, parseDurationMs, parseRateLimit, type EmulatorOptions } from './emulator/options.js';
+import {
+  DEFAULT_EMULATOR_OPTIONS,
+  MAX_DURATION_TEXT,
+  parseDurationMs,
+  parseRateLimit,
+  type EmulatorConfig,
+  type SubscriptionOptions,
+} from './emulator/options.js';
 import { invalid } from './config-values.js';
 import { JobhookError } from './errors.js';
 import type { OptionName } from './config.js';
@@ -10,7 +17,7 @@ import type { OptionName } from './config.js';
 export function parseEmulatorOptions(
   values: Partial<Record<OptionName, string | boolean | string[]>>,
   env: NodeJS.ProcessEnv,
-): Partial<EmulatorOptions> {
+): EmulatorConfig {
   const text = (name: OptionName): string | undefined => values[name] as string | undefined;
   const rate = (name: OptionName): number | undefined => {
     const value = text(name);
@@ -27,7 +34,7 @@ export function parseEmulatorOptions(
       throw invalid(`--${name}`, value, `a duration such as 250ms, 2s or 5m, up to ${MAX_DURATION_TEXT}`);
     return ms;
   };
-  const options: Partial<EmulatorOptions> = {};
+  const options: EmulatorConfig = {};
   const latency = text('latency');
   if (latency !== undefined) {
     // `2s` is the range 2s-2s; a part that does not parse is refused, not replaced by the other.
@@ -70,6 +77,10 @@ export function parseEmulatorOptions(
       attemptTimeoutMs: timeout ?? 10_000,
     };
   }
+  const subscriptions = parseSubscriptionFlags(text, duration);
+  if (subscriptions) options.subscriptions = subscriptions;
+  const aceDelay = duration('ace-delay');
+  if (aceDelay !== undefined) options.ace = { insightsDelayMs: aceDelay };
   const seed = text('seed');
   if (seed !== undefined) options.seed = seed;
   if (values['strict-client'] === true) {
@@ -85,4 +96,44 @@ export function parseEmulatorOptions(
     options.strictClient = { clientId, clientSecret };
   }
   return options;
+}
+
+/** A whole number from `min` up, or a usage error saying so (`what` reads after "a whole number of"). */
+function count(name: OptionName, value: string | undefined, min: number, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^\d{1,9}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= min)) throw invalid(`--${name}`, value, `a whole number of ${what}${min > 0 ? `, at least ${min}` : ''}`);
+  return n;
+}
+
+/**
+ * The subscription group's flags (`--subscription-limit` … `--reminder-period`); undefined when none is
+ * given. `delivery` is one object in SubscriptionOptions, so a flag for one of its fields carries the
+ * defaults of the others.
+ */
+function parseSubscriptionFlags(
+  text: (name: OptionName) => string | undefined,
+  duration: (name: OptionName) => number | undefined,
+): Partial<SubscriptionOptions> | undefined {
+  const group: Partial<SubscriptionOptions> = {};
+  // 0 is allowed: every create then answers 403 SUB-505, which is what a test of that refusal wants.
+  const limit = count('subscription-limit', text('subscription-limit'), 0, 'subscriptions per user');
+  if (limit !== undefined) group.perUserLimit = limit;
+  const blacklist = count('blacklist-after', text('blacklist-after'), 1, 'failed notifications in a row');
+  if (blacklist !== undefined) group.blacklistAfterFailures = blacklist;
+  const retries = count('notify-retries', text('notify-retries'), 0, 'redeliveries (0 disables)');
+  const timeout = duration('notify-timeout');
+  // No answer can arrive within 0 ms: every notification would fail, and blacklist the subscription.
+  if (timeout === 0) throw invalid('--notify-timeout', text('notify-timeout')!, 'a duration above 0, such as 3s');
+  if (retries !== undefined || timeout !== undefined) {
+    const d = DEFAULT_EMULATOR_OPTIONS.subscriptions.delivery;
+    group.delivery = { ...d, retries: retries ?? d.retries, attemptTimeoutMs: timeout ?? d.attemptTimeoutMs };
+  }
+  const period = duration('reminder-period');
+  // The reminder job runs every period (setInterval): below a second it is a busy loop, and thresholds and
+  // intervals are given in whole seconds anyway.
+  if (period !== undefined && period < 1000)
+    throw invalid('--reminder-period', text('reminder-period')!, 'a duration of at least 1s, such as 60s');
+  if (period !== undefined) group.reminderPeriodMs = period;
+  return Object.keys(group).length > 0 ? group : undefined;
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { normalizeAcceptPaths } from './callback/accepted-path.js';
 import { normalizePathPrefix } from './callback/callback-url.js';
-import { parseRateLimit, type EmulatorOptions } from './emulator/options.js';
+import { parseRateLimit, type EmulatorConfig } from './emulator/options.js';
 import {
   argumentError,
   invalid,
@@ -53,6 +53,8 @@ export interface Config {
   readonly json: boolean;
   readonly state: string | null;
   readonly api: string | null;
+  /** `mint --kind`: `job` or `subscription` (validated by the command). @defaultValue 'job' */
+  readonly kind: string;
   readonly limit: number;
   /** `submit`: media URL for audio endpoints. */
   readonly contentUri: string | null;
@@ -93,7 +95,7 @@ export interface Config {
   /** The `.env` file named by `--env-file`/JOBHOOK_ENV_FILE (read by `envFileFrom` before parsing). @defaultValue null */
   readonly envFile: string | null;
   /** `jobhook emulate`: the settings given on the command line (defaults fill the rest). */
-  readonly emulator: Readonly<Partial<EmulatorOptions>>;
+  readonly emulator: Readonly<EmulatorConfig>;
   /**
    * Options given by flag or environment variable rather than defaulted: `mint`/`submit` take the URL a
    * running server recorded unless the user named one.
@@ -127,6 +129,7 @@ const OPTIONS = {
   'log-format': { type: 'string', env: 'JOBHOOK_LOG_FORMAT', default: undefined },
   state: { type: 'string', env: undefined, default: undefined },
   api: { type: 'string', env: undefined, default: undefined },
+  kind: { type: 'string', env: undefined, default: 'job' },
   limit: { type: 'string', env: undefined, default: '50' },
   'content-uri': { type: 'string', env: undefined, default: undefined },
   body: { type: 'string', env: undefined, default: undefined },
@@ -158,6 +161,12 @@ const OPTIONS = {
   'attempt-timeout': { type: 'string', env: undefined, default: undefined },
   seed: { type: 'string', env: undefined, default: undefined },
   'strict-client': { type: 'boolean', env: undefined, default: undefined },
+  'subscription-limit': { type: 'string', env: undefined, default: undefined },
+  'blacklist-after': { type: 'string', env: undefined, default: undefined },
+  'notify-timeout': { type: 'string', env: undefined, default: undefined },
+  'notify-retries': { type: 'string', env: undefined, default: undefined },
+  'ace-delay': { type: 'string', env: undefined, default: undefined },
+  'reminder-period': { type: 'string', env: undefined, default: undefined },
   json: { type: 'boolean', env: undefined, default: undefined },
   help: { type: 'boolean', env: undefined, default: undefined },
   version: { type: 'boolean', env: undefined, default: undefined },
@@ -259,6 +268,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
     json: values.json === true,
     state: pick('state') ?? null,
     api: pick('api') ?? null,
+    kind: pick('kind')!,
     limit: parseCount('--limit', pick('limit')!),
     contentUri: pick('content-uri') === undefined ? null : parseMediaUrl(pick('content-uri')!),
     bodyFile: pick('body') ?? null,

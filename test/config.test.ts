@@ -362,3 +362,54 @@ describe('the database URL, as users write it (found testing from outside)', () 
     }
   });
 });
+
+describe("the emulator's subscription and ACE flags (toward issue #12)", () => {
+  it('fill only the fields given; a delivery flag keeps the default of the other delivery fields', () => {
+    expect(parseInvocation(['emulate'], {}).config.emulator).toEqual({});
+    const { emulator } = parseInvocation(
+      [
+        'dev',
+        ...['--subscription-limit', '2', '--blacklist-after', '4', '--notify-timeout', '2s'],
+        ...['--ace-delay', '0', '--reminder-period', '1s'],
+      ],
+      {},
+    ).config;
+    expect(emulator).toEqual({
+      subscriptions: {
+        perUserLimit: 2,
+        blacklistAfterFailures: 4,
+        delivery: { retries: 2, backoffMs: 1000, attemptTimeoutMs: 2000 },
+        reminderPeriodMs: 1000,
+      },
+      ace: { insightsDelayMs: 0 },
+    });
+    expect(parseInvocation(['emulate', '--notify-retries', '0'], {}).config.emulator.subscriptions).toEqual({
+      delivery: { retries: 0, backoffMs: 1000, attemptTimeoutMs: 3000 },
+    });
+    expect(parseInvocation(['mint'], {}).config.kind).toBe('job');
+    expect(parseInvocation(['mint', '--kind', 'subscription'], {}).config.kind).toBe('subscription');
+  });
+
+  it('refuse what the emulator cannot use, naming the flag and what it takes', () => {
+    const cases: [string, string, RegExp][] = [
+      ['--subscription-limit', '-1', /a whole number of subscriptions per user$/],
+      ['--subscription-limit', '1e3', /a whole number/],
+      ['--blacklist-after', '0', /at least 1$/],
+      ['--notify-retries', 'two', /a whole number of redeliveries/],
+      ['--notify-timeout', '0', /above 0/],
+      ['--ace-delay', '577h', /up to 24 days/],
+      ['--reminder-period', '999ms', /at least 1s/],
+    ];
+    for (const [flag, value, expected] of cases) {
+      let message = '';
+      try {
+        parseInvocation(['emulate', `${flag}=${value}`], {});
+      } catch (error) {
+        expect(error, `${flag} ${value}`).toMatchObject({ code: 'JH_ERR_INVALID_CONFIG' });
+        message = (error as Error).message;
+      }
+      expect(message, `${flag} ${value}`).toMatch(new RegExp(`^${flag}: `));
+      expect(message, `${flag} ${value}`).toMatch(expected);
+    }
+  });
+});

@@ -88,13 +88,32 @@ function missingId(command: string, rest: string): JobhookError {
   );
 }
 
-export function mintCommand(config: Config, out: Out): Promise<void> {
+/**
+ * `jobhook mint [--kind job|subscription] [--api <path>] [--json]`. Stdout's first line is the URL alone, so
+ * `URL=$(jobhook mint --kind subscription)` works; a subscription's verification token goes to `err` in text
+ * mode (it is in the object with `--json`).
+ */
+export function mintCommand(config: Config, out: Out, err: Out = process.stderr): Promise<void> {
+  const kind = config.kind;
+  if (kind !== 'job' && kind !== 'subscription') {
+    throw new JobhookError('JH_ERR_INVALID_ARGUMENT', `--kind ${kind} is not a kind; use job or subscription`);
+  }
   return withRuntime(config, async (runtime) => {
-    const base = await callbackBaseFor(runtime, config, (line) => process.stderr.write(`jobhook: ${line}\n`));
+    const base = await callbackBaseFor(runtime, config, (line) => err.write(`jobhook: ${line}\n`));
     const api = config.api === null ? undefined : resolveAsyncApi(config.api).path;
-    const minted = await minterFor(runtime, config, base.publicUrl, base.pathPrefix)({ api });
+    const mint = minterFor(runtime, config, base.publicUrl, base.pathPrefix);
+    if (kind === 'job') {
+      const minted = await mint({ api });
+      if (config.json) printJson(out, minted);
+      else out.write(`${minted.callbackUrl}\n`);
+      return;
+    }
+    const minted = await mint({ kind, api });
     if (config.json) printJson(out, minted);
-    else out.write(`${minted.callbackUrl}\n`);
+    else {
+      out.write(`${minted.callbackUrl}\n`);
+      err.write(`verification token: ${minted.verificationToken}\n`);
+    }
   });
 }
 

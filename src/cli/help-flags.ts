@@ -91,6 +91,11 @@ export const FLAGS = {
   state: { usage: '--state <state>', what: 'only this state (pending|succeeded|failed|expired|rejected|unknown)' },
   'api-filter': { usage: '--api <path>', what: 'only this API path' },
   'api-record': { usage: '--api <path>', what: 'record this API path on the request' },
+  kind: {
+    usage: '--kind <kind>',
+    what: 'job, or subscription: a push-notification address, its verification token on stderr (in --json)',
+    default: 'job',
+  },
   limit: { usage: '--limit <n>', what: 'at most n rows', default: '50' },
   json: { usage: '--json', what: 'print JSON instead of text' },
   'content-uri': {
@@ -162,6 +167,36 @@ export const FLAGS = {
     usage: '--strict-client',
     what: 'check RC_APP_CLIENT_ID/RC_APP_CLIENT_SECRET at login',
     default: 'off',
+  },
+  'subscription-limit': {
+    usage: '--subscription-limit <n>',
+    what: 'subscriptions per user; the next create answers 403 SUB-505',
+    default: '30',
+  },
+  'blacklist-after': {
+    usage: '--blacklist-after <n>',
+    what: 'failed notifications in a row that blacklist a subscription',
+    default: '10',
+  },
+  'notify-timeout': {
+    usage: '--notify-timeout <d>',
+    what: 'a notification with no answer fails after',
+    default: '3s',
+  },
+  'notify-retries': {
+    usage: '--notify-retries <n>',
+    what: 'redeliveries of a failed notification (0 = none)',
+    default: '2',
+  },
+  'ace-delay': {
+    usage: '--ace-delay <d>',
+    what: 'from a simulated ACE call to its first insights event',
+    default: '1s',
+  },
+  'reminder-period': {
+    usage: '--reminder-period <d>',
+    what: 'renewal-reminder job period, also the smallest threshold/interval (at least 1s)',
+    default: '60s',
   },
 } as const satisfies Record<string, Flag>;
 

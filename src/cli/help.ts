@@ -57,6 +57,15 @@ const FAULT_FLAGS: readonly FlagName[] = [
   'seed',
   'strict-client',
 ];
+/** The push-notification side: subscriptions, their notifications, and simulated ACE calls. */
+const SUBSCRIPTION_FLAGS: readonly FlagName[] = [
+  'subscription-limit',
+  'blacklist-after',
+  'notify-timeout',
+  'notify-retries',
+  'ace-delay',
+  'reminder-period',
+];
 
 /** One body per API, as validate-input.ts checks them (the emulator refuses what the platform would). */
 const SUBMIT_BODIES = `APIs and a body for each (--body file.json; audio APIs also take --content-uri URL alone):
@@ -85,7 +94,7 @@ const COMMANDS: Record<string, CommandHelp> = {
     summary: 'emulator + receiver + inspector + reconciliation, pointed at each other (npm start)',
     synopsis: 'jobhook dev [options]',
     details: 'Needs no credentials: submit from another terminal and watch the inspector page.',
-    flags: ['emulator-port', ...SERVER_FLAGS, ...FAULT_FLAGS],
+    flags: ['emulator-port', ...SERVER_FLAGS, ...FAULT_FLAGS, ...SUBSCRIPTION_FLAGS],
     examples: ['jobhook dev', 'jobhook dev --port 3100 --local-port 4100 --emulator-port 8800 --fail-rate 0.2'],
   },
   serve: {
@@ -169,10 +178,16 @@ const COMMANDS: Record<string, CommandHelp> = {
     examples: ['jobhook export 0192f3a1 --format srt > call.srt', 'jobhook export 0192f3a1 --format txt | head'],
   },
   mint: {
-    summary: 'record a new request and print its callback URL',
-    synopsis: 'jobhook mint [--api <path>] [--json]',
-    flags: ['api-record', 'json', 'public-url', 'host', 'port', 'path-prefix', 'db'],
-    examples: ['jobhook mint --public-url https://abc.ngrok.app --json'],
+    summary: 'record a new request and print its callback URL (--kind subscription: a push-notification address)',
+    synopsis: 'jobhook mint [--kind job|subscription] [--api <path>] [--json]',
+    details:
+      'Stdout is the URL alone. --kind subscription also prints "verification token: <token>" on stderr: create\n' +
+      'the subscription with it as deliveryMode.verificationToken (--json: {requestId, callbackUrl, verificationToken}).',
+    flags: ['kind', 'api-record', 'json', 'public-url', 'host', 'port', 'path-prefix', 'db'],
+    examples: [
+      'jobhook mint --public-url https://abc.ngrok.app --json',
+      "jobhook mint --kind subscription --json | jq -r '.callbackUrl, .verificationToken'",
+    ],
   },
   requests: {
     summary: 'list requests, newest first',
@@ -197,8 +212,11 @@ const COMMANDS: Record<string, CommandHelp> = {
   emulate: {
     summary: 'run a local emulator of the RingCentral AI API alone',
     synopsis: 'jobhook emulate [options]',
-    flags: ['host', 'emulator-own-port', ...FAULT_FLAGS, 'log-level', 'log-format'],
-    examples: ['jobhook emulate --port 8787 --drop-rate 0.3 --duplicate-rate 0.2 --seed demo'],
+    flags: ['host', 'emulator-own-port', ...FAULT_FLAGS, ...SUBSCRIPTION_FLAGS, 'log-level', 'log-format'],
+    examples: [
+      'jobhook emulate --port 8787 --drop-rate 0.3 --duplicate-rate 0.2 --seed demo',
+      'jobhook emulate --subscription-limit 1 --notify-retries 0 --blacklist-after 1 --ace-delay 100ms',
+    ],
   },
 };
 

@@ -21,8 +21,14 @@ export interface LocalApiOptions {
    * The CLI insists on one when the local listener is not on loopback.
    */
   token?: string | null;
-  /** Mints a request (write-ahead); injected so this folder does not depend on the client. */
-  mint: (input: { kind?: RequestKind; api?: string }) => Promise<{ requestId: string; callbackUrl: string }>;
+  /**
+   * Mints a request (write-ahead); injected so this folder does not depend on the client. A subscription's
+   * `verificationToken` is answered with the URL: the caller creates the subscription with it.
+   */
+  mint: (input: {
+    kind?: RequestKind;
+    api?: string;
+  }) => Promise<{ requestId: string; callbackUrl: string; verificationToken?: string }>;
   /**
    * The webhook requests the receiver refused lately, newest first (the receiver's `refusals.recent`);
    * served at `GET /api/refusals`. @defaultValue none: the route answers an empty list, marked unavailable
