@@ -3,6 +3,7 @@ import { CORPUS, type Dialogue } from './corpus.js';
 import type { EmulatorOptions } from './options.js';
 import { round2, type Rng } from './rng.js';
 import type { Notifier, NotifyFaults } from './subscription-delivery.js';
+import { TimerSet } from './timer-set.js';
 
 /**
  * Simulated recorded calls and their ACE insights events (reference §11). A call publishes one event
@@ -51,7 +52,7 @@ export class AceCalls {
   readonly #rng: () => Rng;
   readonly #notifier: Notifier;
   readonly #accountId: string;
-  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #timers = new TimerSet();
 
   constructor(options: () => EmulatorOptions, rng: () => Rng, notifier: Notifier, accountId: string) {
     this.#options = options;
@@ -167,16 +168,10 @@ export class AceCalls {
   }
 
   #later(ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      fn();
-    }, ms);
-    timer.unref();
-    this.#timers.add(timer);
+    this.#timers.later(ms, fn);
   }
 
   reset(): void {
-    for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     this.#calls.length = 0;
   }

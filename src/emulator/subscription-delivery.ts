@@ -4,6 +4,7 @@ import type { Rng } from './rng.js';
 import { reminderOf } from './subscription-requests.js';
 import type { EmulatedSubscription, Subscriptions } from './subscriptions.js';
 import { postToWebhook, type WebhookOutcome } from './webhook-http.js';
+import { TimerSet } from './timer-set.js';
 
 /**
  * Push notifications to subscription addresses (reference §10): the envelope `{uuid, event, timestamp,
@@ -52,7 +53,7 @@ export class Notifier {
   readonly #subs: Subscriptions;
   readonly #rng: () => Rng;
   readonly #logger: Logger | undefined;
-  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #timers = new TimerSet();
   #reorderBuffer: Pending[] = [];
   readonly #reminderJob: NodeJS.Timeout;
 
@@ -66,12 +67,7 @@ export class Notifier {
   }
 
   #later(ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      fn();
-    }, ms);
-    timer.unref();
-    this.#timers.add(timer);
+    this.#timers.later(ms, fn);
   }
 
   /** A 19-digit notification id, as in the ACE samples. */
@@ -207,7 +203,6 @@ export class Notifier {
   }
 
   reset(): void {
-    for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     this.#reorderBuffer = [];
   }
