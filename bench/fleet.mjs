@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
+import { ENVELOPE, postEnvelopes } from './ingest-load.mjs';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 
@@ -33,23 +33,6 @@ const TICK = (() => {
     return 100;
   }
 })();
-
-/** bench:ingest's envelope: `%N%` is replaced per request so no two bodies are identical. */
-const ENVELOPE = JSON.stringify({
-  jobId: 'bench-%N%',
-  api: '/ai/audio/v1/async/speech-to-text',
-  creationTime: '2026-11-20T10:00:00.000Z',
-  completionTime: '2026-11-20T10:00:04.250Z',
-  expirationTime: '2026-11-27T10:00:00.000Z',
-  status: 'Success',
-  response: {
-    confidence: 0.93,
-    transcript: 'Thanks for calling Acme support, this is Dana. How can I help you today? My router keeps dropping.',
-    words: ['thanks', 'for', 'calling', 'acme', 'support', 'this', 'is', 'dana', 'how', 'can', 'i', 'help'].map(
-      (word, i) => ({ word, start: 0.4 + i * 0.3, end: 0.65 + i * 0.3, confidence: 0.95 }),
-    ),
-  },
-});
 
 // --- processes and their CPU time (/proc/<pid>/stat: utime, stime; cutime, cstime for reaped children) ---
 
@@ -113,27 +96,8 @@ async function mint(localPort) {
 
 let n = 0;
 function load(port, paths, conns) {
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url: `http://127.0.0.1:${port}`,
-        connections: conns,
-        duration: seconds,
-        requests: [
-          {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            setupRequest: (request) => {
-              n++;
-              return { ...request, path: paths[n % paths.length], body: ENVELOPE.replace('%N%', String(n)) };
-            },
-          },
-        ],
-      },
-      (error, result) => (error ? reject(error) : resolve(result)),
-    );
-    autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
-  });
+  // One counter for every load of the run: the two instances never receive each other's bodies.
+  return postEnvelopes({ port, paths, connections: conns, seconds, nextN: () => ++n });
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
