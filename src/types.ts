@@ -79,6 +79,30 @@ export interface EnvelopeSummary {
   creationTime: string | null;
   completionTime: string | null;
   expirationTime: string | null;
+  /** Set for a body of a subscription request: a push notification, or ACE insights read back through REST. */
+  notification?: NotificationSummary;
+}
+
+/** The key of one ACE insight record: newest `lastModifiedTime` wins per key. */
+export interface InsightsKey {
+  domain: string;
+  sourceRecordId: string;
+}
+
+/**
+ * What the indexer reads of a subscription request's body (the rest stays in the stored bytes): the
+ * envelope's fields, and for ACE insights (an insights event's `body`, or a `RecordingInsights` read back
+ * through ACE's REST endpoints) the record's key and version.
+ */
+export interface NotificationSummary {
+  /** The envelope's `uuid` (re-deliveries are folded by it); null for insights read back through REST. */
+  uuid: string | null;
+  event: string | null;
+  subscriptionId: string | null;
+  timestamp: string | null;
+  insights:
+    | (InsightsKey & { sourceSessionId: string | null; lastModifiedTime: string | null; title: string | null })
+    | null;
 }
 
 export interface DeliveryRecord {
@@ -141,6 +165,8 @@ export interface IndexPass {
   duplicates: number;
   /** Requests that left `pending` in this pass. */
   settled: RequestSettledEvent[];
+  /** Insight records that got a new version in this pass (for waiters in this process). */
+  insights?: InsightsKey[];
   /**
    * The pass stopped early at a spooled body that needs parsing off the event loop (see
    * `Store.listUnparsedSpooled`): parse it and call again with the result.
@@ -180,6 +206,76 @@ export interface HandlerRun {
 
 /** The event key of a request's settlement in the handler queue. */
 export const settledEventKey = (requestId: string): string => `settled:${requestId}`;
+/** The event key of a push notification (by its envelope `uuid`) in the handler queue. */
+export const notificationEventKey = (uuid: string): string => `event:${uuid}`;
+/** The event key of one version of an ACE insight record in the handler queue. */
+export const insightsEventKey = (key: InsightsKey, lastModifiedMs: number): string =>
+  `insights:${key.domain}:${key.sourceRecordId}:${lastModifiedMs}`;
+
+/**
+ * What a handler subscribes to, stored as its `api`: an AI API path (job results; null: every one),
+ * `event:<filter>` / `event:*` (push notifications whose `event` matches, `~` matching any segment), or
+ * `insights:<domain>` / `insights:*` (each new version of an ACE insight record).
+ */
+export const EVENT_TOPIC_PREFIX = 'event:';
+export const INSIGHTS_TOPIC_PREFIX = 'insights:';
+
+/** One push notification, stored once by its envelope `uuid`. */
+export interface EventRecord {
+  uuid: string;
+  requestId: string;
+  deliveryId: number;
+  event: string;
+  subscriptionId: string | null;
+  /** The envelope's `timestamp`, as sent. */
+  timestamp: string | null;
+  receivedAt: string;
+}
+
+/** One ACE insight record: the newest version received by webhook or read back through REST. */
+export interface InsightsRecord extends InsightsKey {
+  sourceSessionId: string | null;
+  title: string | null;
+  lastModifiedTime: string | null;
+  /** The delivery holding the newest version (an envelope, or a `RecordingInsights` read back). */
+  deliveryId: number;
+  requestId: string;
+  source: DeliverySource;
+  /** Versions that replaced an older one, plus one. */
+  versions: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * A webhook subscription jobhook keeps on the platform, by a local `name`. Its address is the minted URL of
+ * `requestId` (kind `subscription`), whose verification token derives from that id; re-creating it on the
+ * platform (blacklisted, expired, a new public URL) changes `platformId`, never the name or the request.
+ * `status` is the platform's (`Active`, `Blacklisted`, … kept as sent) or jobhook's own: `Pending` (not
+ * created yet), `Failed` (creation refused: see `lastError`), `Gone` (the platform no longer has it).
+ */
+export interface SubscriptionRecord {
+  name: string;
+  requestId: string;
+  eventFilters: string[];
+  /** The lifetime asked for, in seconds (sent explicitly, at the top level). */
+  expiresIn: number;
+  platformId: string | null;
+  address: string | null;
+  status: string;
+  expiresAt: string | null;
+  disabledFilters: unknown[];
+  blacklistedData: unknown;
+  lastError: string | null;
+  checkedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** When its last notification arrived (from the stored events); null if none. */
+  lastEventAt: string | null;
+}
+
+/** What `saveSubscription` writes (by name); the store keeps `createdAt` and derives `lastEventAt`. */
+export type SubscriptionInput = Omit<SubscriptionRecord, 'createdAt' | 'updatedAt' | 'lastEventAt'>;
 
 /** Which envelope settles a request and how each kind of delivery is parsed: pure rules from `ringcentral/` (see delivery-rules.ts). */
 export interface DeliveryRules {

@@ -1,6 +1,11 @@
 import type {
   DeliveryRecord,
   DeliveryRules,
+  EventRecord,
+  InsightsKey,
+  InsightsRecord,
+  SubscriptionInput,
+  SubscriptionRecord,
   IncomingDelivery,
   EnvelopeParseResult,
   HandlerRun,
@@ -161,6 +166,28 @@ export interface RateBudget {
   reportRate(key: string, report: { holdMs?: number; remaining?: number; limits: RateLimits }): Promise<void>;
 }
 
+/**
+ * Webhook subscriptions jobhook keeps on the platform (see `SubscriptionRecord`), and named leases on the
+ * database's clock so that one process at a time keeps them when several share a database.
+ */
+export interface SubscriptionStore {
+  /** Inserts or replaces the subscription named `input.name`; returns it as stored. */
+  saveSubscription(input: SubscriptionInput): Promise<SubscriptionRecord>;
+  /** By local name or by current platform id. */
+  findSubscription(nameOrPlatformId: string): Promise<SubscriptionRecord | undefined>;
+  /** Every kept subscription, by name. */
+  listSubscriptions(): Promise<SubscriptionRecord[]>;
+  /** Forgets a subscription (after deleting it on the platform); false when no such name. */
+  removeSubscription(name: string): Promise<boolean>;
+  /**
+   * Takes or extends the lease `name` for this store's owner until `leaseMs` from now (database clock):
+   * true when this owner holds it (it was free, expired, or already ours), false when another owner's holds.
+   */
+  holdLease(name: string, leaseMs: number): Promise<boolean>;
+  /** Gives the lease up if this owner holds it. */
+  releaseLease(name: string): Promise<void>;
+}
+
 /** Read-only views for the inspector, the CLI and awaiting code. */
 export interface StoreReader {
   /** Looks a request up by request ID or by jobId. */
@@ -174,6 +201,17 @@ export interface StoreReader {
    * the listener must re-read the state of whatever it waits for. Returns the unsubscribe function.
    */
   onSettled(listener: (event: RequestSettledEvent) => void, onResync?: () => void): () => void;
+  /** Push notifications, newest first (one per envelope `uuid`); of one subscription request with `requestId`. */
+  listEvents(query?: { requestId?: string; limit?: number }): Promise<EventRecord[]>;
+  /** The newest version of an ACE insight record. */
+  findInsights(key: InsightsKey): Promise<InsightsRecord | undefined>;
+  /** Insight records, most recently updated first. */
+  listInsights(query?: { domain?: string; limit?: number }): Promise<InsightsRecord[]>;
+  /**
+   * Hints that an insight record got a new version (any process sharing the database); as `onSettled`,
+   * hints can be lost and `onResync` then asks the listener to re-read. Returns the unsubscribe function.
+   */
+  onInsights(listener: (key: InsightsKey) => void, onResync?: () => void): () => void;
 }
 
 /**
@@ -185,7 +223,14 @@ export interface StoreReader {
  * owner that dies leaves its claims to expire and be taken over.
  */
 export interface Store
-  extends IngestStore, SettingsStore, RequestStore, CheckQueue, HandlerQueue, RateBudget, StoreReader {
+  extends IngestStore,
+    SettingsStore,
+    RequestStore,
+    CheckQueue,
+    HandlerQueue,
+    RateBudget,
+    SubscriptionStore,
+    StoreReader {
   /** This store's owner identity in claims: `host/pid/random`, one per open store. */
   readonly ownerId: string;
   /**
