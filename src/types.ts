@@ -283,4 +283,8 @@ export interface DeliveryRules {
   parse(body: Buffer, kind: RequestKind): EnvelopeParseResult;
   /** The state an envelope settles its request in, or null when it does not (`InProgress`, unknown). */
   settlementOf(envelope: EnvelopeSummary): 'succeeded' | 'failed' | null;
+  /** Whether a handler's topic (its stored `api`) takes a new event, or a new version of an insight record. */
+  topicTakes(topic: string, notification: NotificationSummary, what: 'event' | 'insights'): boolean;
+  /** The version order of an insight record (newest wins): its `lastModifiedTime` in ms, -1 when unreadable. */
+  insightsVersionMs(lastModifiedTime: string | null): number;
 }

@@ -1,5 +1,6 @@
 import type { DeliveryRules, EnvelopeSummary, RequestKind } from '../types.js';
 import { parseEnvelope } from './envelope.js';
+import { insightsVersionMs, parseNotification, topicTakes } from './notification.js';
 
 /**
  * The domain rules every store applies while indexing, kept out of the stores so that SQLite and PostgreSQL
@@ -13,17 +14,23 @@ export function settlementOf(envelope: EnvelopeSummary): 'succeeded' | 'failed' 
 }
 
 /**
- * The parser of a delivery by the kind of its request. Subscription notifications are parsed by the same
- * lenient envelope parser until their own lands (issue #12): their bodies have no `status`, so they never
- * settle anything.
+ * The parser of a delivery by the kind of its request: a job's result envelope, or a subscription's push
+ * notification (or ACE insights read back), which never settles anything (`status` is `Notification` or
+ * `Insights`): its events and insight records are indexed instead.
  */
 export function parseDelivery(body: Buffer, kind: RequestKind): ReturnType<typeof parseEnvelope> {
   switch (kind) {
     case 'job':
-    case 'subscription':
       return parseEnvelope(body);
+    case 'subscription':
+      return parseNotification(body);
   }
 }
 
 /** The rules handed to `Store.indexDeliveries`. */
-export const deliveryRules: DeliveryRules = { parse: parseDelivery, settlementOf };
+export const deliveryRules: DeliveryRules = {
+  parse: parseDelivery,
+  settlementOf,
+  topicTakes,
+  insightsVersionMs,
+};

@@ -4,11 +4,14 @@ import type {
   EnvelopeParseResult,
   EnvelopeSummary,
   IndexPass,
+  InsightsKey,
+  NotificationSummary,
   RequestKind,
   RequestOrigin,
   RequestSettledEvent,
   RequestState,
 } from '../types.js';
+import { insightsEventKey, notificationEventKey } from '../types.js';
 
 /**
  * The indexing pass, written once for every backend. It is a generator that yields each database step it
@@ -73,6 +76,35 @@ export interface IndexTx {
    * (event `settled:<requestId>`), and the settlement hint to other processes — all in this transaction.
    */
   settle(event: RequestSettledEvent): Maybe<void>;
+  /** The delivery of the push notification with this envelope `uuid`, if one is stored. */
+  findEvent(uuid: string): Maybe<number | undefined>;
+  insertEvent(row: {
+    uuid: string;
+    requestId: string;
+    deliveryId: number;
+    event: string;
+    subscriptionId: string | null;
+    timestamp: string | null;
+    receivedAtMs: number;
+  }): Maybe<void>;
+  /** Handlers whose topic (stored `api`) is an event or insights topic: read once per pass. */
+  topicHandlers(): Maybe<{ name: string; topic: string }[]>;
+  /** Creates one pending run (nothing when it exists). */
+  insertRun(handler: string, eventKey: string, requestId: string, deliveryId: number): Maybe<void>;
+  /**
+   * Stores a version of an insight record when it is the first, or newer (`versionMs` strictly greater)
+   * than the stored one; returns whether it did. On PostgreSQL it also sends the hint to other processes.
+   */
+  upsertInsights(row: {
+    key: InsightsKey;
+    sourceSessionId: string | null;
+    title: string | null;
+    lastModifiedTime: string | null;
+    versionMs: number;
+    deliveryId: number;
+    requestId: string;
+    source: string;
+  }): Maybe<boolean>;
 }
 
 /** What a pass did, and the spool files of folded duplicates (to delete after a durable commit). */
@@ -104,6 +136,8 @@ export function* indexPlan(
   let examined = 0;
   let blocked = false;
   const requests = new Map<string, RequestEntry>();
+  const insights: InsightsKey[] = [];
+  let topics: { name: string; topic: string }[] | null = null;
 
   function* requestOf(requestId: string, receipt: ClaimedReceipt): Generator<unknown, RequestEntry, unknown> {
     const cached = requests.get(requestId);
@@ -163,6 +197,60 @@ export function* indexPlan(
     return requestId;
   }
 
+  /**
+   * A push notification or ACE insights read back: the event is stored once by its `uuid` with a run per
+   * handler whose topic takes it; an insight record takes the version when it is newer, with a run per
+   * insights handler (each version is an event of its own, so a handler sees the update).
+   */
+  function* notification(
+    receipt: ClaimedReceipt,
+    requestId: string,
+    n: NotificationSummary,
+  ): Generator<unknown, void, unknown> {
+    topics ??= yield* step(tx.topicHandlers());
+    const { deliveryId } = receipt;
+    if (n.uuid !== null) {
+      yield* step(
+        tx.insertEvent({
+          uuid: n.uuid,
+          requestId,
+          deliveryId,
+          event: n.event ?? '',
+          subscriptionId: n.subscriptionId,
+          timestamp: n.timestamp,
+          receivedAtMs: receipt.receivedAtMs,
+        }),
+      );
+      for (const h of topics) {
+        if (rules.topicTakes(h.topic, n, 'event')) {
+          yield* step(tx.insertRun(h.name, notificationEventKey(n.uuid), requestId, deliveryId));
+        }
+      }
+    }
+    if (n.insights === null) return;
+    const key = { domain: n.insights.domain, sourceRecordId: n.insights.sourceRecordId };
+    const versionMs = rules.insightsVersionMs(n.insights.lastModifiedTime);
+    const newer = yield* step(
+      tx.upsertInsights({
+        key,
+        sourceSessionId: n.insights.sourceSessionId,
+        title: n.insights.title,
+        lastModifiedTime: n.insights.lastModifiedTime,
+        versionMs,
+        deliveryId,
+        requestId,
+        source: receipt.source,
+      }),
+    );
+    if (!newer) return;
+    insights.push(key);
+    for (const h of topics) {
+      if (rules.topicTakes(h.topic, n, 'insights')) {
+        yield* step(tx.insertRun(h.name, insightsEventKey(key, versionMs), requestId, deliveryId));
+      }
+    }
+  }
+
   for (const receipt of receipts) {
     // The request first: on PostgreSQL its row lock orders every pass that touches it.
     let request = yield* requestOf(receipt.requestId, receipt);
@@ -173,6 +261,24 @@ export function* indexPlan(
       break;
     }
     const e = parsed.ok ? parsed.envelope : null;
+    const n = request.kind === 'subscription' ? (e?.notification ?? null) : null;
+    if (n?.uuid) {
+      // A re-delivery whose bytes differ (the platform's envelope is the same event): folded by its uuid.
+      const earlier = yield* step(tx.findEvent(n.uuid));
+      if (earlier !== undefined) {
+        yield* step(tx.foldDuplicate(receipt, earlier));
+        if (receipt.bodyFile) orphanedFiles.push(receipt.bodyFile);
+        duplicates++;
+        examined++;
+        continue;
+      }
+    }
+    if (n) {
+      examined++;
+      yield* step(tx.insertIndex(receipt, receipt.requestId, parsed));
+      yield* notification(receipt, receipt.requestId, n);
+      continue;
+    }
     let requestId = receipt.requestId;
     if (e?.jobId && request.jobId !== null && request.jobId !== e.jobId) {
       requestId = yield* jobRequest(receipt.requestId, request, e);
@@ -201,7 +307,7 @@ export function* indexPlan(
     request.state = state;
     settled.push(event);
   }
-  return { examined, duplicates, settled, blocked, orphanedFiles };
+  return { examined, duplicates, settled, blocked, insights, orphanedFiles };
 }
 
 /** Drives the plan with synchronous steps (SQLite, inside `db.transaction`). A promise here is a bug. */

@@ -1,3 +1,4 @@
+import { insightsVersionMs, parseNotification, topicTakes } from '../../src/ringcentral/notification.js';
 import { createHash } from 'node:crypto';
 import { newRequestId } from '../../src/callback/request-id.js';
 import type { DeliveryRules, Store } from '../../src/store/store.js';
@@ -54,8 +55,11 @@ export function recordingParser(): {
     };
   };
   const rules: DeliveryRules = {
-    parse: (body) => parse(body),
+    // Subscription bodies take the real notification rules: the contract checks the store's side of them.
+    parse: (body, kind) => (kind === 'subscription' ? parseNotification(body) : parse(body)),
     settlementOf: (e) => (e.status === 'Success' ? 'succeeded' : e.status === 'Fail' ? 'failed' : null),
+    topicTakes,
+    insightsVersionMs,
   };
   return { parse, parsed, rules };
 }

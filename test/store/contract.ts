@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe } from 'vitest';
 import type { Store } from '../../src/store/store.js';
 import { describeIngestContract } from './contract-ingest.js';
+import { describeNotificationsContract } from './contract-notifications.js';
 import { describeQueuesContract } from './contract-queues.js';
 import { describeRequestsContract } from './contract-requests.js';
 
@@ -58,5 +59,6 @@ export function describeStoreContract(
     describeRequestsContract(ctx);
     describeIngestContract(ctx);
     describeQueuesContract(ctx);
+    describeNotificationsContract(ctx);
   });
 }

@@ -66,11 +66,11 @@ export async function runIndexPass(
 ): Promise<IndexPass> {
   return db.tx('index deliveries', async (client) => {
     const claimed = await claim(client, limit);
-    if (!claimed) return { examined: 0, duplicates: 0, settled: [], blocked: false };
+    if (!claimed) return { examined: 0, duplicates: 0, settled: [], blocked: false, insights: [] };
     const tx = await PgIndexTx.prepare(client, claimed, rules, preparsed);
     const plan = await runIndexPlanAsync(indexPlan(tx, claimed.receipts, rules, claimed.nowMs));
     await tx.flush(hints.channel, hints.ownerTag);
-    const { examined, duplicates, settled, blocked } = plan;
-    return { examined, duplicates, settled, blocked };
+    const { examined, duplicates, settled, blocked, insights } = plan;
+    return { examined, duplicates, settled, blocked, insights };
   });
 }

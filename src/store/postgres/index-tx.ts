@@ -2,12 +2,14 @@ import type pg from 'pg';
 import type {
   DeliveryRules,
   EnvelopeParseResult,
+  InsightsKey,
   RequestKind,
   RequestOrigin,
   RequestSettledEvent,
 } from '../../types.js';
 import type { ClaimedReceipt, IndexTx, RequestEntry } from '../index-plan.js';
 import type { Claim } from './index-pass.js';
+import { notifyInsights, pgNotificationTx } from './notifications.js';
 import { settle } from './settle.js';
 
 /**
@@ -53,13 +55,34 @@ export class PgIndexTx implements IndexTx {
   readonly #folds = new Map<number, { count: number; lastAt: number }>();
   readonly #deleted: number[] = [];
   readonly #settled: RequestSettledEvent[] = [];
+  /** Insight records given a new version by this pass: hinted by `flush()`. */
+  readonly insights: InsightsKey[] = [];
+  readonly #notes;
 
   private constructor(
     readonly client: pg.PoolClient,
     readonly claimed: Claim,
     readonly rules: DeliveryRules,
     readonly preparsed: ReadonlyMap<number, EnvelopeParseResult> | undefined,
-  ) {}
+  ) {
+    this.#notes = pgNotificationTx(client, claimed.nowMs, (key) => this.insights.push(key));
+  }
+
+  findEvent(uuid: string): Promise<number | undefined> {
+    return this.#notes.findEvent(uuid) as Promise<number | undefined>;
+  }
+  insertEvent(row: Parameters<IndexTx['insertEvent']>[0]): Promise<void> {
+    return this.#notes.insertEvent(row) as Promise<void>;
+  }
+  topicHandlers(): Promise<{ name: string; topic: string }[]> {
+    return this.#notes.topicHandlers() as Promise<{ name: string; topic: string }[]>;
+  }
+  insertRun(handler: string, eventKey: string, requestId: string, deliveryId: number): Promise<void> {
+    return this.#notes.insertRun(handler, eventKey, requestId, deliveryId) as Promise<void>;
+  }
+  upsertInsights(row: Parameters<IndexTx['upsertInsights']>[0]): Promise<boolean> {
+    return this.#notes.upsertInsights(row) as Promise<boolean>;
+  }
 
   static async prepare(
     client: pg.PoolClient,
@@ -251,6 +274,7 @@ export class PgIndexTx implements IndexTx {
       await this.client.query('DELETE FROM deliveries WHERE delivery_id = ANY($1::bigint[])', [this.#deleted]);
     }
     if (this.#settled.length > 0) await settle(this.client, this.#settled, now, channel, ownerTag);
+    await notifyInsights(this.client, this.insights, channel, ownerTag);
   }
 }
 

@@ -1,9 +1,11 @@
 import type { Socket } from 'node:net';
 import pg from 'pg';
-import type { RequestSettledEvent } from '../../types.js';
+import type { InsightsKey, RequestSettledEvent } from '../../types.js';
 
 interface Subscriber {
-  listener: (event: RequestSettledEvent) => void;
+  /** Settlement hints, or (`insights`) hints of new insight-record versions: one kind per subscriber. */
+  listener: ((event: RequestSettledEvent) => void) | null;
+  insights: ((key: InsightsKey) => void) | null;
   onResync: (() => void) | undefined;
   /** Hints may have been sent while this subscriber was not covered by a LISTEN: resync it once listening. */
   missed: boolean;
@@ -61,7 +63,14 @@ export class SettlementListener {
   }
 
   subscribe(listener: (event: RequestSettledEvent) => void, onResync?: () => void): () => void {
-    const subscriber: Subscriber = { listener, onResync, missed: this.#state !== 'listening' };
+    return this.#subscribe({ listener, insights: null, onResync, missed: this.#state !== 'listening' });
+  }
+
+  subscribeInsights(insights: (key: InsightsKey) => void, onResync?: () => void): () => void {
+    return this.#subscribe({ listener: null, insights, onResync, missed: this.#state !== 'listening' });
+  }
+
+  #subscribe(subscriber: Subscriber): () => void {
     if (this.#state === 'closed') return () => undefined;
     this.#subscribers.add(subscriber);
     if (this.#state === 'idle') void this.#connect();
@@ -71,9 +80,20 @@ export class SettlementListener {
     };
   }
 
-  /** Emits this store's own settlements, right after their commit. */
-  emit(events: readonly RequestSettledEvent[]): void {
+  /** Emits this store's own settlements and new insight versions, right after their commit. */
+  emit(events: readonly RequestSettledEvent[], insights: readonly InsightsKey[] = []): void {
     for (const event of events) this.#deliver(event);
+    for (const key of insights) this.#deliverInsights(key);
+  }
+
+  #deliverInsights(key: InsightsKey): void {
+    for (const s of [...this.#subscribers]) {
+      try {
+        s.insights?.(key);
+      } catch {
+        // As for settlement listeners: one failing listener does not keep the hint from the others.
+      }
+    }
   }
 
   /**
@@ -94,7 +114,7 @@ export class SettlementListener {
   #deliver(event: RequestSettledEvent): void {
     for (const s of [...this.#subscribers]) {
       try {
-        s.listener(event);
+        s.listener?.(event);
       } catch {
         // A failing listener must not keep the hint from the others (nor break the connection's parser).
       }
@@ -178,13 +198,18 @@ export class SettlementListener {
   }
 
   #notified(payload: string | undefined): void {
-    let hint: RequestSettledEvent & { from?: string };
+    let hint: RequestSettledEvent & { from?: string; insights?: InsightsKey };
     try {
-      hint = JSON.parse(payload ?? '') as RequestSettledEvent & { from?: string };
+      hint = JSON.parse(payload ?? '') as RequestSettledEvent & { from?: string; insights?: InsightsKey };
     } catch {
       return;
     }
     if (hint.from === this.ownerTag) return;
+    if (hint.insights) {
+      const { domain, sourceRecordId } = hint.insights;
+      this.#deliverInsights({ domain, sourceRecordId });
+      return;
+    }
     const { requestId, jobId, api, state, deliveryId } = hint;
     this.#deliver({ requestId, jobId, api, state, deliveryId });
   }

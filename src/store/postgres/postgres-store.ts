@@ -3,6 +3,11 @@ import { hostname } from 'node:os';
 import pg from 'pg';
 import { isJobhookError, JobhookError } from '../../errors.js';
 import type {
+  EventRecord,
+  InsightsKey,
+  InsightsRecord,
+  SubscriptionInput,
+  SubscriptionRecord,
   DeliveryRecord,
   DeliveryRules,
   EnvelopeParseResult,
@@ -24,6 +29,7 @@ import { PgHandlerQueue } from './handler-queue.js';
 import { runIndexPass } from './index-pass.js';
 import { SettlementListener } from './listener.js';
 import { migrate } from './migrate.js';
+import { PgNotifications } from './notifications.js';
 import { reportRate, takeToken } from './rate-budget.js';
 import { PgReader } from './reader.js';
 import { recordReceipts } from './receipts.js';
@@ -52,6 +58,7 @@ export class PostgresStore implements Store {
   readonly #submissions: PgSubmissions;
   readonly #settings: PgSettings;
   readonly #reader: PgReader;
+  readonly #notes: PgNotifications;
   #closing: Promise<void> | null = null;
 
   constructor(options: PostgresStoreOptions) {
@@ -75,6 +82,7 @@ export class PostgresStore implements Store {
     this.#checks = new PgCheckQueue(this.#db, this.ownerId);
     this.#settings = new PgSettings(this.#db);
     this.#reader = new PgReader(this.#db);
+    this.#notes = new PgNotifications(this.#db, this.ownerId);
     this.#submissions = new PgSubmissions(this.#db, this.ownerId, options.instanceLeaseMs ?? 30_000);
   }
 
@@ -202,7 +210,7 @@ export class PostgresStore implements Store {
       channel: this.#channel,
       ownerTag: this.ownerId,
     }).catch((error: unknown) => this.#settlingFailed(error));
-    this.#listener.emit(result.settled);
+    this.#listener.emit(result.settled, result.insights);
     return result;
   }
 
@@ -294,6 +302,49 @@ export class PostgresStore implements Store {
 
   onSettled(listener: (event: RequestSettledEvent) => void, onResync?: () => void): () => void {
     return this.#listener.subscribe(listener, onResync);
+  }
+
+  onInsights(listener: (key: InsightsKey) => void, onResync?: () => void): () => void {
+    return this.#listener.subscribeInsights(listener, onResync);
+  }
+
+  // Subscriptions, leases, events and insight records.
+
+  async saveSubscription(input: SubscriptionInput): Promise<SubscriptionRecord> {
+    await this.#notes.save(input);
+    return (await this.#notes.find(input.name))!;
+  }
+
+  findSubscription(nameOrPlatformId: string): Promise<SubscriptionRecord | undefined> {
+    return this.#notes.find(nameOrPlatformId);
+  }
+
+  listSubscriptions(): Promise<SubscriptionRecord[]> {
+    return this.#notes.list();
+  }
+
+  removeSubscription(name: string): Promise<boolean> {
+    return this.#notes.remove(name);
+  }
+
+  holdLease(name: string, leaseMs: number): Promise<boolean> {
+    return this.#notes.holdLease(name, leaseMs);
+  }
+
+  releaseLease(name: string): Promise<void> {
+    return this.#notes.releaseLease(name);
+  }
+
+  listEvents(query: { requestId?: string; limit?: number } = {}): Promise<EventRecord[]> {
+    return this.#notes.listEvents(query);
+  }
+
+  findInsights(key: InsightsKey): Promise<InsightsRecord | undefined> {
+    return this.#notes.findInsights(key);
+  }
+
+  listInsights(query: { domain?: string; limit?: number } = {}): Promise<InsightsRecord[]> {
+    return this.#notes.listInsights(query);
   }
 
   close(): Promise<void> {

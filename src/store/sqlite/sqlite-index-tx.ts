@@ -16,6 +16,8 @@ export const toReceipt = (row: PendingRow): ClaimedReceipt => ({
 
 export interface SqliteIndexTxInput {
   stmt: Statements;
+  /** The steps of push events and insight records (sqlite-notifications.ts). */
+  notes: Pick<IndexTx, 'findEvent' | 'insertEvent' | 'topicHandlers' | 'insertRun' | 'upsertInsights'>;
   nowMs: number;
   rules: DeliveryRules;
   preparsed: ReadonlyMap<number, EnvelopeParseResult> | undefined;
@@ -33,6 +35,7 @@ export interface SqliteIndexTxInput {
 export function sqliteIndexTx(input: SqliteIndexTxInput): IndexTx {
   const { stmt, nowMs, rules, preparsed } = input;
   return {
+    ...input.notes,
     requestState: (requestId) => stmt.requestState.get(requestId),
     ensureRequest: (requestId, origin, acceptedPath, atMs) =>
       void stmt.ensureRequest.run(requestId, origin, acceptedPath, atMs, atMs),

@@ -8,6 +8,11 @@ import type {
   DeliveryRecord,
   DeliveryRules,
   EnvelopeParseResult,
+  EventRecord,
+  InsightsKey,
+  InsightsRecord,
+  SubscriptionInput,
+  SubscriptionRecord,
   HandlerRun,
   IncomingDelivery,
   IndexPass,
@@ -29,6 +34,15 @@ import { sqliteIndexTx, toReceipt } from './sqlite-index-tx.js';
 import { reportSqliteRate, takeSqliteGrant } from './sqlite-rate-budget.js';
 import { SettlementWatch } from './settlement-watch.js';
 import { SqliteWriter } from './sqlite-writer.js';
+import {
+  prepareNotificationStatements,
+  sqliteNotificationTx,
+  subscriptionValues,
+  toEventRecord,
+  toInsightsRecord,
+  toSubscriptionRecord,
+  type NotificationStatements,
+} from './sqlite-notifications.js';
 import { DEFAULT_INDEX_LIMIT, prepareStatements, SECRETS_KEY, type Statements } from './statements.js';
 import { toDeliveryRecord, toRequestRecord, type DeliveryRow } from './rows.js';
 
@@ -41,6 +55,7 @@ export class SqliteStore implements Store {
   readonly ownerId = `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
   readonly #db: Database.Database;
   readonly #stmt: Statements;
+  readonly #notes: NotificationStatements;
   readonly #runs;
   readonly #spool: BodySpool;
   readonly #writer: SqliteWriter;
@@ -71,6 +86,7 @@ export class SqliteStore implements Store {
     }
     const db = this.#db;
     this.#stmt = prepareStatements(db);
+    this.#notes = prepareNotificationStatements(db);
     this.#runs = prepareHandlerRuns(db, this.ownerId);
     this.#instances = new Instances({
       owner: this.ownerId,
@@ -82,7 +98,7 @@ export class SqliteStore implements Store {
     // still be about to commit a fresh one, so only files older than an hour are removed.
     const referenced = new Set(this.#stmt.spoolFiles.all());
     void this.#spool.sweepOrphans((file) => referenced.has(file), 60 * 60_000);
-    this.#watch = new SettlementWatch(db, this.#stmt, options.watchIntervalMs ?? 200);
+    this.#watch = new SettlementWatch(db, this.#stmt, this.#notes, options.watchIntervalMs ?? 200);
   }
 
   #open(): Database.Database {
@@ -226,6 +242,7 @@ export class SqliteStore implements Store {
         // waits, then finds them done (`indexed_at` set, or folded away).
         const receipts = this.#stmt.pendingPage.all(limit).map(toReceipt);
         const tx = sqliteIndexTx({
+          notes: sqliteNotificationTx(this.#notes, now),
           stmt: this.#stmt,
           nowMs: now,
           rules,
@@ -235,8 +252,8 @@ export class SqliteStore implements Store {
         });
         const result = runIndexPlanSync(indexPlan(tx, receipts, rules, now));
         orphaned.push(...result.orphanedFiles);
-        const { examined, duplicates, settled, blocked } = result;
-        return { examined, duplicates, settled, blocked };
+        const { examined, duplicates, settled, blocked, insights } = result;
+        return { examined, duplicates, settled, blocked, insights };
       },
       { fsync: false },
     );
@@ -246,7 +263,7 @@ export class SqliteStore implements Store {
       await this.#write('flush folded duplicates', () => this.#stmt.putSetting.run('last_fold_at', String(now)));
       await this.#spool.remove(orphaned);
     }
-    if (pass.settled.length > 0) this.#watch.emit();
+    if (pass.settled.length > 0 || pass.insights.length > 0) this.#watch.emit();
     return pass;
   }
 
@@ -385,6 +402,65 @@ export class SqliteStore implements Store {
   /** SQLite never loses a settlement (other processes' are read from the file), so `onResync` is never due. */
   onSettled(listener: (event: RequestSettledEvent) => void): () => void {
     return this.#watch.subscribe(listener);
+  }
+
+  onInsights(listener: (key: InsightsKey) => void): () => void {
+    return this.#watch.subscribeInsights(listener);
+  }
+
+  async saveSubscription(input: SubscriptionInput): Promise<SubscriptionRecord> {
+    const now = Date.now();
+    await this.#write('save a subscription', () => {
+      this.#notes.saveSubscription.run(...subscriptionValues(input), now, now);
+    });
+    return (await this.findSubscription(input.name))!;
+  }
+
+  async findSubscription(nameOrPlatformId: string): Promise<SubscriptionRecord | undefined> {
+    return this.#read(() => {
+      const row =
+        this.#notes.subscriptionByName.get(nameOrPlatformId) ??
+        this.#notes.subscriptionByPlatformId.get(nameOrPlatformId);
+      return row ? toSubscriptionRecord(row) : undefined;
+    });
+  }
+
+  async listSubscriptions(): Promise<SubscriptionRecord[]> {
+    return this.#read(() => this.#notes.listSubscriptions.all().map(toSubscriptionRecord));
+  }
+
+  async removeSubscription(name: string): Promise<boolean> {
+    return this.#write('remove a subscription', () => this.#notes.removeSubscription.run(name).changes > 0);
+  }
+
+  async holdLease(name: string, leaseMs: number): Promise<boolean> {
+    return this.#write(
+      'hold a lease',
+      () => {
+        const now = Date.now();
+        return this.#notes.holdLease.get({ name, owner: this.ownerId, until: now + leaseMs, now }) !== undefined;
+      },
+      { fsync: false },
+    );
+  }
+
+  async releaseLease(name: string): Promise<void> {
+    await this.#write('release a lease', () => void this.#notes.releaseLease.run(name, this.ownerId));
+  }
+
+  async listEvents(query: { requestId?: string; limit?: number } = {}): Promise<EventRecord[]> {
+    const params = { requestId: query.requestId ?? null, limit: query.limit ?? 100 };
+    return this.#read(() => this.#notes.listEvents.all(params).map(toEventRecord));
+  }
+
+  async findInsights(key: InsightsKey): Promise<InsightsRecord | undefined> {
+    const row = this.#read(() => this.#notes.findInsights.get(key.domain, key.sourceRecordId));
+    return row ? toInsightsRecord(row) : undefined;
+  }
+
+  async listInsights(query: { domain?: string; limit?: number } = {}): Promise<InsightsRecord[]> {
+    const params = { domain: query.domain ?? null, limit: query.limit ?? 100 };
+    return this.#read(() => this.#notes.listInsights.all(params).map(toInsightsRecord));
   }
 
   async close(): Promise<void> {
