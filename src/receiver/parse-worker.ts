@@ -1,12 +1,15 @@
 import { Worker } from 'node:worker_threads';
-import { ENVELOPE_FIELDS, parseEnvelope } from '../ringcentral/envelope.js';
-import type { EnvelopeParseResult } from '../types.js';
+import { parseDelivery } from '../ringcentral/delivery-rules.js';
+import { ENVELOPE_FIELDS } from '../ringcentral/envelope.js';
+import { NOTIFICATION_BODY_FIELDS, NOTIFICATION_FIELDS } from '../ringcentral/notification.js';
+import type { EnvelopeParseResult, RequestKind } from '../types.js';
 
 /**
  * Parses large stored bodies in a worker thread, so a 28 MiB JSON.parse never holds the event loop (and the
  * acknowledgements queued on it). The worker reads the file and parses it, and sends back only the
- * top-level fields the envelope parser reads (a few short strings); the domain rules stay in
- * `parseEnvelope`, applied to that projection here. One worker, one body at a time: on two cores the
+ * fields the parsers read (a few short strings: the result envelope's, a notification's, and the keys of
+ * ACE insights in its `body`); the domain rules stay in `parseDelivery`, applied to that projection here by
+ * the kind of the body's request. One worker, one body at a time: on two cores the
  * other core serves the receiver.
  *
  * States: idle (no worker, or an unref'd one) → busy (a ref'd worker with queued paths) → idle. A worker
@@ -14,7 +17,7 @@ import type { EnvelopeParseResult } from '../types.js';
  * a body on which a worker died twice is reported unparseable rather than retried for ever.
  */
 export interface BodyParser {
-  parse(path: string): Promise<EnvelopeParseResult>;
+  parse(path: string, kind?: RequestKind): Promise<EnvelopeParseResult>;
   close(): Promise<void>;
 }
 
@@ -25,6 +28,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { readFileSync, readlinkSync } = require('node:fs');
 const { setPriority } = require('node:os');
 const FIELDS = workerData.fields;
+const BODY_FIELDS = workerData.bodyFields;
 // Lowest CPU priority for this thread alone (Linux: a thread id is a valid setpriority target), so parsing
 // never competes with the event loop that acknowledges deliveries. Elsewhere the call fails and is ignored.
 try { setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 19); } catch {}
@@ -40,11 +44,17 @@ parentPort.on('message', ({ id, path }) => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     projection = Array.isArray(value) ? '[]' : JSON.stringify(typeof value === 'string' ? '' : value);
   } else {
-    const top = {};
-    for (const f of FIELDS) if (Object.prototype.hasOwnProperty.call(value, f)) {
-      const v = value[f];
-      top[f] = v !== null && typeof v === 'object' ? {} : v;
-    }
+    const pick = (from, fields) => {
+      const out = {};
+      for (const f of fields) if (Object.prototype.hasOwnProperty.call(from, f)) {
+        const v = from[f];
+        out[f] = v !== null && typeof v === 'object' ? {} : v;
+      }
+      return out;
+    };
+    const top = pick(value, FIELDS);
+    const body = value.body;
+    if (body !== null && typeof body === 'object' && !Array.isArray(body)) top.body = pick(body, BODY_FIELDS);
     projection = JSON.stringify(top);
   }
   parentPort.postMessage({ id, projection });
@@ -56,19 +66,20 @@ export function createBodyParser(): BodyParser {
   let nextId = 1;
   const waiting = new Map<
     number,
-    { path: string; resolve: (r: EnvelopeParseResult) => void; reject: (e: Error) => void }
+    { path: string; kind: RequestKind; resolve: (r: EnvelopeParseResult) => void; reject: (e: Error) => void }
   >();
   const crashes = new Map<string, number>();
 
   const spawn = (): Worker => {
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { fields: ENVELOPE_FIELDS } });
+    const fields = [...new Set([...ENVELOPE_FIELDS, ...NOTIFICATION_FIELDS])];
+    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { fields, bodyFields: NOTIFICATION_BODY_FIELDS } });
     w.on('message', (reply: Reply) => {
       const done = waiting.get(reply.id);
       waiting.delete(reply.id);
       if (waiting.size === 0) w.unref();
       if (!done) return;
       crashes.delete(done.path);
-      if ('projection' in reply) done.resolve(parseEnvelope(reply.projection));
+      if ('projection' in reply) done.resolve(parseDelivery(Buffer.from(reply.projection), done.kind));
       else if ('error' in reply) done.resolve({ ok: false, error: reply.error });
       else done.resolve({ ok: false, error: `stored body unreadable: ${reply.readError}` });
     });
@@ -88,12 +99,12 @@ export function createBodyParser(): BodyParser {
   };
 
   return {
-    parse(path) {
+    parse(path, kind = 'job') {
       worker ??= spawn();
       worker.ref();
       const id = nextId++;
       return new Promise((resolve, reject) => {
-        waiting.set(id, { path, resolve, reject });
+        waiting.set(id, { path, kind, resolve, reject });
         worker!.postMessage({ id, path });
       });
     },

@@ -8,9 +8,7 @@ import { EVENT_TOPIC_PREFIX, INSIGHTS_TOPIC_PREFIX } from '../types.js';
  * Pure and permissive: only what records are keyed by is required; the bytes stay in the store.
  */
 
-/** The fields a projection of a large body must keep for `parseNotification` to decide as on the whole. */
-export const NOTIFICATION_FIELDS = ['uuid', 'event', 'timestamp', 'subscriptionId', 'domain', 'sourceRecordId'] as const;
-/** Fields of the envelope's `body` (ACE insights) the parser reads. */
+/** Fields of ACE insights the parser reads: in an envelope's `body`, or at the top of a read-back record. */
 export const NOTIFICATION_BODY_FIELDS = [
   'domain',
   'sourceRecordId',
@@ -18,6 +16,8 @@ export const NOTIFICATION_BODY_FIELDS = [
   'lastModifiedTime',
   'title',
 ] as const;
+/** The top-level fields a projection of a large body must keep for `parseNotification` to decide as on the whole. */
+export const NOTIFICATION_FIELDS = ['uuid', 'event', 'timestamp', 'subscriptionId', ...NOTIFICATION_BODY_FIELDS] as const;
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);

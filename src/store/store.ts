@@ -47,9 +47,10 @@ export interface IngestStore {
   discardSpooled(body: SpooledBody): Promise<void>;
   /**
    * Spooled receipts not yet indexed that need a parse (no byte-identical indexed delivery), oldest first,
-   * with a path the caller can read them from: the indexer parses them in a worker thread, off the event loop.
+   * with a path the caller can read them from and the kind of their request (which parser applies): the
+   * indexer parses them in a worker thread, off the event loop.
    */
-  listUnparsedSpooled(limit: number): Promise<{ deliveryId: number; path: string }[]>;
+  listUnparsedSpooled(limit: number): Promise<{ deliveryId: number; path: string; kind: RequestKind }[]>;
   /**
    * The after-ack step: claims up to `limit` receipts not yet indexed (found by their own state, never by a
    * watermark; on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so instances index side by side), folds

@@ -202,6 +202,56 @@ describe('the worker-thread body parser', () => {
       await parser.close();
     }
   });
+
+  it('gives the notification parser verdicts on subscription bodies: an hour-long ACE transcript, a read-back', async () => {
+    const parser = createBodyParser();
+    const dir = tempDbPath();
+    // ~1.5 MB: the transcript of an hour-long call (about 10 000 items), as an ACE event and as REST returns it.
+    const transcript = [...Array(10_000).keys()].map((i) => ({
+      speakerId: `p-${i % 2}`,
+      text: `utterance ${i} `.repeat(12),
+      start: i * 0.36,
+      end: i * 0.36 + 0.3,
+    }));
+    const insights = {
+      domain: 'pbx',
+      sourceRecordId: '2728084995017',
+      sourceSessionId: 's-a0e7b361',
+      title: 'Call from A to B',
+      lastModifiedTime: '2026-11-26T21:15:43.103Z',
+      speakerInfo: [{ speakerId: 'p-0', name: 'A' }],
+      insights: { Transcript: transcript, AIScore: [{ value: '7' }] },
+    };
+    const event = {
+      uuid: 'e2c9f5b8-0e1c-4f0e-9d6e-7a0a3b1c2d3e',
+      event: '/ai/ringsense/v1/public/accounts/37439510/domains/pbx/insights',
+      timestamp: '2026-11-26T21:16:16.000Z',
+      subscriptionId: 'sub-1',
+      ownerId: '62264425',
+      body: insights,
+    };
+    const cases: [string, string][] = [
+      ['event', JSON.stringify(event)],
+      ['readback', JSON.stringify(insights)],
+      ['no-key', JSON.stringify({ ...event, body: { insights: {} }, uuid: undefined })],
+      ['job-envelope', largeSttEnvelope('job-n', 300 * 1024).toString()],
+    ];
+    try {
+      expect(cases[0]![1].length).toBeGreaterThan(1_400_000);
+      for (const [name, text] of cases) {
+        const path = `${dir}-${name}.json`;
+        writeFileSync(path, text);
+        const whole = deliveryRules.parse(Buffer.from(text), 'subscription');
+        expect(await parser.parse(path, 'subscription'), name).toEqual(whole);
+      }
+      expect(await parser.parse(`${dir}-event.json`, 'subscription')).toMatchObject({
+        ok: true,
+        envelope: { notification: { uuid: event.uuid, insights: { sourceRecordId: '2728084995017' } } },
+      });
+    } finally {
+      await parser.close();
+    }
+  });
 });
 
 describe('a delivery that starts with a UTF-8 byte order mark (tester report)', () => {

@@ -15,6 +15,7 @@ import type {
   IncomingDelivery,
   IndexPass,
   RecordedDelivery,
+  RequestKind,
   RequestRecord,
   RequestSettledEvent,
   SpooledBody,
@@ -192,7 +193,7 @@ export class PostgresStore implements Store {
     this.#bodies.forget([body]);
   }
 
-  async listUnparsedSpooled(): Promise<{ deliveryId: number; path: string }[]> {
+  async listUnparsedSpooled(): Promise<{ deliveryId: number; path: string; kind: RequestKind }[]> {
     this.#db.assertOpen();
     return [];
   }

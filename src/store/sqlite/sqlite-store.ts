@@ -17,6 +17,7 @@ import type {
   IncomingDelivery,
   IndexPass,
   RecordedDelivery,
+  RequestKind,
   RequestRecord,
   RequestSettledEvent,
   SpooledBody,
@@ -188,11 +189,13 @@ export class SqliteStore implements Store {
     await this.#spool.remove([body.file]);
   }
 
-  async listUnparsedSpooled(limit: number): Promise<{ deliveryId: number; path: string }[]> {
+  async listUnparsedSpooled(limit: number): Promise<{ deliveryId: number; path: string; kind: RequestKind }[]> {
     return this.#read(() =>
-      this.#stmt.unparsedSpooled
-        .all(limit)
-        .map((row) => ({ deliveryId: row.delivery_id, path: this.#spool.pathOf(row.body_file) })),
+      this.#stmt.unparsedSpooled.all(limit).map((row) => ({
+        deliveryId: row.delivery_id,
+        path: this.#spool.pathOf(row.body_file),
+        kind: row.kind ?? 'job',
+      })),
     );
   }
 

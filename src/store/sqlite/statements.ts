@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { RequestState } from '../../types.js';
+import type { RequestKind, RequestState } from '../../types.js';
 import type { RequestEntry } from '../index-plan.js';
 import type { DeliveryRow, RequestRow } from './rows.js';
 
@@ -61,8 +61,9 @@ export function prepareStatements(db: Database.Database) {
        WHERE indexed_at IS NULL ORDER BY delivery_id LIMIT ?`,
     ),
     /** Spooled receipts not yet indexed whose bytes no indexed delivery of the request already has. */
-    unparsedSpooled: db.prepare<[number], { delivery_id: number; body_file: string }>(
-      `SELECT d.delivery_id, d.body_file FROM deliveries d
+    unparsedSpooled: db.prepare<[number], { delivery_id: number; body_file: string; kind: RequestKind | null }>(
+      `SELECT d.delivery_id, d.body_file, (SELECT r.kind FROM requests r WHERE r.request_id = d.request_id) AS kind
+       FROM deliveries d
        WHERE d.indexed_at IS NULL AND d.body_file IS NOT NULL AND NOT EXISTS (
          SELECT 1 FROM delivery_index i
          WHERE i.request_id = d.request_id AND i.source = d.source AND i.body_sha256 = d.body_sha256)
