@@ -1,14 +1,15 @@
 import { isUtf8 } from 'node:buffer';
 import { createHmac, randomBytes } from 'node:crypto';
 import { JobhookError } from '../errors.js';
-import type { ResultHandler } from '../handlers/handler-runner.js';
+import type { AnyHandlerInput } from '../handlers/handler-runner.js';
 
 /**
  * `--forward-to`: a result handler that POSTs the exact stored bytes of each request's deciding delivery,
  * with its content type, to the user's own server, signed with Standard Webhooks headers
  * (`webhook-id`, `webhook-timestamp`, `webhook-signature`) so that server can verify them with the same
  * library. Anything but a 2xx answer fails the attempt (retried, then dead-lettered, like any handler).
- * `webhook-id` is stable per request, so the receiving side can deduplicate retries.
+ * `webhook-id` is stable per event (`jh_<requestId>` for a job's result, `jh_<uuid>` for a push notification,
+ * `jh_<domain>:<sourceRecordId>:<version>` for an ACE insights version), so the receiving side can deduplicate retries.
  */
 export interface ForwardOptions {
   url: string;
@@ -45,13 +46,21 @@ function secretKey(secret: string): Buffer {
   return key;
 }
 
-export function createForwardHandler(options: ForwardOptions): ResultHandler {
+/** The Standard Webhooks message id of a run: one per event, the same on every retry. */
+function messageIdOf(input: AnyHandlerInput): string {
+  if ('uuid' in input) return `jh_${input.uuid}`;
+  if ('sourceRecordId' in input) return `jh_${input.eventKey.slice('insights:'.length)}`;
+  return `jh_${input.requestId}`;
+}
+
+/** Forwards job results, push events and insights versions alike (register it for each). */
+export function createForwardHandler(options: ForwardOptions): (input: AnyHandlerInput) => Promise<void> {
   const key = secretKey(options.secret);
   const timeoutMs = options.timeoutMs ?? 10_000;
   // Reads body, contentType and ids only: the lazily parsed envelope/response stay unparsed, so a
   // large result is passed on without a JSON.parse on the event loop.
   return async (input) => {
-    const id = `jh_${input.requestId}`;
+    const id = messageIdOf(input);
     const timestampSeconds = Math.floor(Date.now() / 1000);
     const response = await (options.fetch ?? fetch)(options.url, {
       method: 'POST',
@@ -62,7 +71,9 @@ export function createForwardHandler(options: ForwardOptions): ResultHandler {
         'webhook-timestamp': String(timestampSeconds),
         'webhook-signature': signForward(key, id, timestampSeconds, input.body),
         'x-jobhook-request-id': input.requestId,
-        ...(input.jobId ? { 'x-jobhook-job-id': input.jobId } : {}),
+        ...('jobId' in input && input.jobId ? { 'x-jobhook-job-id': input.jobId } : {}),
+        ...('uuid' in input ? { 'x-jobhook-event': input.event } : {}),
+        ...('sourceRecordId' in input ? { 'x-jobhook-insights': `${input.domain}/${input.sourceRecordId}` } : {}),
       },
       redirect: 'manual',
       // The runner's stop aborts a hanging target as well as the timeout does.

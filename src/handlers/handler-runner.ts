@@ -1,34 +1,23 @@
 import type { Logger } from 'pino';
 import { isJobhookError, JobhookError } from '../errors.js';
 import type { HandlerQueue, RunOutcome, StoreReader } from '../store/store.js';
-import type { DeliveryRecord, HandlerRun, RequestRecord } from '../types.js';
+import type { HandlerRun } from '../types.js';
+import { EVENT_TOPIC_PREFIX, INSIGHTS_TOPIC_PREFIX } from '../types.js';
+import {
+  eventInput,
+  insightsInput,
+  resultInput,
+  type AnyHandlerInput,
+  type EventHandlerInput,
+  type HandlerInput,
+  type InsightsHandlerInput,
+} from './handler-inputs.js';
 
-/** What a result handler receives: one terminal result (Success or Fail) of one request. */
-export interface HandlerInput {
-  requestId: string;
-  jobId: string | null;
-  api: string | null;
-  status: 'Success' | 'Fail';
-  /**
-   * The envelope's `response`: the typed result on Success, `{errors}` on Fail. Parsed from `body` on first
-   * access (with `envelope`), so a handler that only passes the bytes on never parses a large result.
-   */
-  response: unknown;
-  /** The whole envelope, parsed on first access. */
-  envelope: Record<string, unknown>;
-  /** The exact bytes stored for the deciding delivery, and its content type as received. */
-  body: Buffer;
-  contentType: string | null;
-  /** 1 for the first attempt. */
-  attempt: number;
-  /**
-   * Aborted when the runner gives up on this attempt: `stop()`'s grace ran out. The attempt is then left
-   * to its lease and runs again later (at least once), so stop promptly; pass it to fetch and the like.
-   */
-  signal: AbortSignal;
-}
+export type { AnyHandlerInput, EventHandlerInput, HandlerInput, InsightsHandlerInput } from './handler-inputs.js';
 
 export type ResultHandler = (input: HandlerInput) => unknown;
+export type EventHandler = (input: EventHandlerInput) => unknown;
+export type InsightsHandler = (input: InsightsHandlerInput) => unknown;
 
 export interface HandlerRunnerOptions {
   /** The queue and the reads a run needs: nothing else of the store. */
@@ -60,8 +49,9 @@ export interface AbandonedRun {
 
 interface Registered {
   name: string;
+  /** An AI API path (null: every one), or an event/insights topic (see `EVENT_TOPIC_PREFIX`). */
   api: string | null;
-  fn: ResultHandler;
+  fn: (input: never) => unknown;
 }
 
 interface InFlight extends AbandonedRun {
@@ -99,7 +89,22 @@ export class HandlerRunner {
     }
   }
 
-  async register(name: string, api: string | null, fn: ResultHandler): Promise<void> {
+  /** Registers a result handler by name for job results of `api` (null: every api). */
+  register(name: string, api: string | null, fn: ResultHandler): Promise<void> {
+    return this.#add(name, api, fn);
+  }
+
+  /** Registers an event handler for push notifications whose `event` matches `filter` (`*`: every one). */
+  registerEvents(name: string, filter: string, fn: EventHandler): Promise<void> {
+    return this.#add(name, `${EVENT_TOPIC_PREFIX}${filter}`, fn);
+  }
+
+  /** Registers an insights handler for new versions of ACE insight records of `domain` (`*`: every one). */
+  registerInsights(name: string, domain: string, fn: InsightsHandler): Promise<void> {
+    return this.#add(name, `${INSIGHTS_TOPIC_PREFIX}${domain}`, fn);
+  }
+
+  async #add(name: string, api: string | null, fn: ResultHandler | EventHandler | InsightsHandler): Promise<void> {
     if (this.#handlers.some((h) => h.name === name)) {
       throw new JobhookError(
         'JH_ERR_INVALID_ARGUMENT',
@@ -107,7 +112,7 @@ export class HandlerRunner {
       );
     }
     await this.#opts.store.registerHandler(name, api);
-    this.#handlers.push({ name, api, fn });
+    this.#handlers.push({ name, api, fn: fn });
     this.#start();
     this.kick();
   }
@@ -198,23 +203,9 @@ export class HandlerRunner {
         } else logger?.error({ err, handler: handler.name, requestId }, 'handler run not recorded');
       });
     try {
-      const request = await store.findRequest(requestId);
-      const deliveryId = run.deliveryId ?? request?.outcomeDeliveryId ?? null;
-      const delivery = deliveryId !== null ? await store.getDelivery(deliveryId) : undefined;
-      if (!request || !delivery) {
-        throw new JobhookError('JH_ERR_NOT_FOUND', `request ${requestId} has no deciding delivery to hand over`);
-      }
-      // Runs are created for the api a handler was registered with when the request settled. A handler
-      // registered since under another api (a new version of the app, or a run carried over from schema 3)
-      // does not run it, and does not drop it silently either: dead-lettered, with the reason.
-      if (handler.api !== null && request.api !== handler.api) {
-        return await complete({
-          ok: false,
-          error: `not run: handler ${handler.name} is now registered for ${handler.api}, and this result is of ${request.api ?? 'an unknown api'} (created under an earlier registration)`,
-          retryInMs: null,
-        });
-      }
-      await handler.fn(handlerInput(request, delivery, attempt, signal));
+      const input = await this.#inputOf(handler, run, attempt, signal);
+      if (typeof input === 'string') return await complete({ ok: false, error: input, retryInMs: null });
+      await handler.fn(input as never);
       if (signal.aborted) return; // abandoned: the store may be closing, and the lease decides
       await complete({ ok: true });
     } catch (error) {
@@ -224,6 +215,48 @@ export class HandlerRunner {
       await complete({ ok: false, error: describeFailure(error), retryInMs });
       logger?.warn({ err: error, handler: handler.name, requestId, attempt, dead: last }, 'result handler failed');
     }
+  }
+
+  /**
+   * The input of a run, by its event: a settlement, a push event or an insights version. A string is why
+   * it cannot run (dead-lettered with that reason); a missing row throws (retried: it may be a read that
+   * the database did not answer).
+   */
+  async #inputOf(
+    handler: Registered,
+    run: HandlerRun,
+    attempt: number,
+    signal: AbortSignal,
+  ): Promise<AnyHandlerInput | string> {
+    const { store } = this.#opts;
+    const common = { eventKey: run.eventKey, attempt, signal };
+    const topic = handler.api ?? '';
+    if (run.eventKey.startsWith('event:') || run.eventKey.startsWith('insights:')) {
+      const isEvent = run.eventKey.startsWith('event:');
+      if (!topic.startsWith(isEvent ? EVENT_TOPIC_PREFIX : INSIGHTS_TOPIC_PREFIX)) {
+        return `not run: handler ${handler.name} is now registered for ${topic || 'every job result'}, and this run is a ${isEvent ? 'push event' : 'new insights version'}`;
+      }
+      const delivery = run.deliveryId !== null ? await store.getDelivery(run.deliveryId) : undefined;
+      if (!delivery) throw new JobhookError('JH_ERR_NOT_FOUND', `the delivery of ${run.eventKey} is missing`);
+      const input = isEvent ? eventInput(delivery, common) : insightsInput(delivery, common);
+      return (
+        input ?? `not run: delivery ${delivery.deliveryId} holds no ${isEvent ? 'push notification' : 'ACE insights'}`
+      );
+    }
+    const { requestId } = run;
+    const request = await store.findRequest(requestId);
+    const deliveryId = run.deliveryId ?? request?.outcomeDeliveryId ?? null;
+    const delivery = deliveryId !== null ? await store.getDelivery(deliveryId) : undefined;
+    if (!request || !delivery) {
+      throw new JobhookError('JH_ERR_NOT_FOUND', `request ${requestId} has no deciding delivery to hand over`);
+    }
+    // Runs are created for the api a handler was registered with when the request settled. A handler
+    // registered since under another api (a new version of the app, or a run carried over from schema 3)
+    // does not run it, and does not drop it silently either: dead-lettered, with the reason.
+    if (handler.api !== null && request.api !== handler.api) {
+      return `not run: handler ${handler.name} is now registered for ${handler.api}, and this result is of ${request.api ?? 'an unknown api'} (created under an earlier registration)`;
+    }
+    return resultInput(request, delivery, common);
   }
 
   /**
@@ -264,37 +297,6 @@ export class HandlerRunner {
     );
     return abandoned;
   }
-}
-
-/** The handler's view of one run; the envelope is parsed only if the handler reads it. */
-function handlerInput(
-  request: RequestRecord,
-  delivery: DeliveryRecord,
-  attempt: number,
-  signal: AbortSignal,
-): HandlerInput {
-  const headers = delivery.rawHeaders;
-  const typeAt = headers.findIndex((h, i) => i % 2 === 0 && h.toLowerCase() === 'content-type');
-  let envelope: Record<string, unknown> | undefined;
-  // Only a delivery parsed as an envelope settles a request (see readOutcome), so the body is JSON.
-  const parsed = (): Record<string, unknown> =>
-    (envelope ??= JSON.parse(delivery.body.toString('utf8')) as Record<string, unknown>);
-  return {
-    requestId: request.requestId,
-    jobId: request.jobId,
-    api: request.api,
-    status: request.state === 'succeeded' ? 'Success' : 'Fail',
-    body: delivery.body,
-    contentType: typeAt >= 0 ? (headers[typeAt + 1] ?? null) : null,
-    attempt,
-    signal,
-    get envelope() {
-      return parsed();
-    },
-    get response() {
-      return parsed().response;
-    },
-  };
 }
 
 /**

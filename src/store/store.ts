@@ -224,7 +224,8 @@ export interface StoreReader {
  * owner that dies leaves its claims to expire and be taken over.
  */
 export interface Store
-  extends IngestStore,
+  extends
+    IngestStore,
     SettingsStore,
     RequestStore,
     CheckQueue,

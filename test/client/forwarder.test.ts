@@ -142,6 +142,7 @@ describe('--forward-to under a slow target, with bytes that are not UTF-8', () =
       ]);
       const forward = createForwardHandler({ url: target.url, secret });
       await forward({
+        eventKey: 'settled:req-bytes',
         requestId: 'req-bytes',
         jobId: 'job-bytes',
         api: null,

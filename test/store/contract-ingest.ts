@@ -93,7 +93,13 @@ export function describeIngestContract(ctx: ContractContext): void {
       expect(parsed).toHaveLength(3);
       expect(await store.getDelivery(first!.deliveryId)).toMatchObject({ count: 4, lastReceivedAt: iso(9000) });
       expect(await store.findRequest(a)).toMatchObject({ deliveryCount: 5 });
-      expect(await store.indexDeliveries(rules)).toEqual({ examined: 0, duplicates: 0, settled: [], blocked: false, insights: [] });
+      expect(await store.indexDeliveries(rules)).toEqual({
+        examined: 0,
+        duplicates: 0,
+        settled: [],
+        blocked: false,
+        insights: [],
+      });
     });
 
     it("keeps the parser's verdict: the bytes always, the envelope or the error", async () => {

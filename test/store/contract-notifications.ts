@@ -11,7 +11,11 @@ const ACE_PBX = '/ai/ringsense/v1/public/accounts/~/domains/pbx/insights';
 /** A subscription request, as `mint({kind: 'subscription'})` leaves it. */
 async function subscriptionRequest(store: Store): Promise<string> {
   const requestId = newRequestId();
-  await store.createRequest({ requestId, kind: 'subscription', callbackUrl: `http://127.0.0.1/webhooks/${requestId}/t` });
+  await store.createRequest({
+    requestId,
+    kind: 'subscription',
+    callbackUrl: `http://127.0.0.1/webhooks/${requestId}/t`,
+  });
   return requestId;
 }
 
@@ -63,7 +67,7 @@ export function describeNotificationsContract(ctx: ContractContext): void {
   let store: Store;
   const { rules } = recordingParser();
   const index = async (s: Store = store): Promise<void> => {
-    for (let pass; !pass || pass.examined > 0; ) pass = await s.indexDeliveries(rules);
+    for (let pass; !pass || pass.examined > 0;) pass = await s.indexDeliveries(rules);
   };
   beforeEach(() => {
     t = ctx.t;
@@ -152,7 +156,7 @@ export function describeNotificationsContract(ctx: ContractContext): void {
 
     it('takes insights read back through REST (no envelope) as versions of the same record', async () => {
       const requestId = await subscriptionRequest(store);
-      const rest = JSON.parse(aceEvent('rec-3', '2026-11-26T11:00:00Z').toString()).body as object;
+      const rest = (JSON.parse(aceEvent('rec-3', '2026-11-26T11:00:00Z').toString()) as { body: object }).body;
       const [d] = await store.recordDeliveries([
         receipt(requestId, Buffer.from(JSON.stringify(rest)), Date.now(), { source: 'status-poll' }),
       ]);
@@ -212,7 +216,9 @@ export function describeNotificationsContract(ctx: ContractContext): void {
     it('indexes events from two instances at once without losing or doubling any', async () => {
       const requestId = await subscriptionRequest(store);
       const other = await t.second();
-      const bodies = [...Array(40).keys()].map((i) => aceEvent(`rec-c${i % 10}`, `2026-11-26T10:${String(i).padStart(2, '0')}:00Z`));
+      const bodies = [...Array(40).keys()].map((i) =>
+        aceEvent(`rec-c${i % 10}`, `2026-11-26T10:${String(i).padStart(2, '0')}:00Z`),
+      );
       await store.recordDeliveries(bodies.map((b) => receipt(requestId, b)));
       await Promise.all([index(store), index(other)]);
       expect((await store.listEvents({ requestId, limit: 1000 })).length).toBe(40);

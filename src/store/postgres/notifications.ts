@@ -52,7 +52,10 @@ export class PgNotifications {
   }
 
   async list(): Promise<SubscriptionRecord[]> {
-    const { rows } = await this.db.query<SubscriptionRow>('list subscriptions', `${SUBSCRIPTION_SELECT} ORDER BY s.name`);
+    const { rows } = await this.db.query<SubscriptionRow>(
+      'list subscriptions',
+      `${SUBSCRIPTION_SELECT} ORDER BY s.name`,
+    );
     return rows.map(toSubscriptionRecord);
   }
 

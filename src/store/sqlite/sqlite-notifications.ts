@@ -58,18 +58,18 @@ export function toSubscriptionRecord(row: SubscriptionRow): SubscriptionRecord {
     name: row.name,
     requestId: row.request_id,
     eventFilters: JSON.parse(row.event_filters) as string[],
-    expiresIn: Number(row.expires_in),
+    expiresIn: row.expires_in,
     platformId: row.platform_id,
     address: row.address,
     status: row.status,
-    expiresAt: iso(row.expires_at === null ? null : Number(row.expires_at)),
+    expiresAt: iso(row.expires_at === null ? null : row.expires_at),
     disabledFilters: JSON.parse(row.disabled_filters) as unknown[],
     blacklistedData: row.blacklisted_data === null ? null : (JSON.parse(row.blacklisted_data) as unknown),
     lastError: row.last_error,
-    checkedAt: iso(row.checked_at === null ? null : Number(row.checked_at)),
-    createdAt: new Date(Number(row.created_at)).toISOString(),
-    updatedAt: new Date(Number(row.updated_at)).toISOString(),
-    lastEventAt: iso(row.last_event_at === null ? null : Number(row.last_event_at)),
+    checkedAt: iso(row.checked_at === null ? null : row.checked_at),
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+    lastEventAt: iso(row.last_event_at === null ? null : row.last_event_at),
   };
 }
 
@@ -84,8 +84,10 @@ export function subscriptionValues(input: SubscriptionInput): unknown[] {
     input.address,
     input.status,
     msOf(input.expiresAt),
-    JSON.stringify(input.disabledFilters ?? []),
-    input.blacklistedData === null || input.blacklistedData === undefined ? null : JSON.stringify(input.blacklistedData),
+    JSON.stringify(input.disabledFilters),
+    input.blacklistedData === null || input.blacklistedData === undefined
+      ? null
+      : JSON.stringify(input.blacklistedData),
     input.lastError,
     msOf(input.checkedAt),
   ];
@@ -95,11 +97,11 @@ export function toEventRecord(row: EventRow): EventRecord {
   return {
     uuid: row.uuid,
     requestId: row.request_id,
-    deliveryId: Number(row.delivery_id),
+    deliveryId: row.delivery_id,
     event: row.event,
     subscriptionId: row.subscription_id,
     timestamp: row.event_time,
-    receivedAt: new Date(Number(row.received_at)).toISOString(),
+    receivedAt: new Date(row.received_at).toISOString(),
   };
 }
 
@@ -110,12 +112,12 @@ export function toInsightsRecord(row: InsightsRow): InsightsRecord {
     sourceSessionId: row.source_session_id,
     title: row.title,
     lastModifiedTime: row.last_modified_time,
-    deliveryId: Number(row.delivery_id),
+    deliveryId: row.delivery_id,
     requestId: row.request_id,
     source: row.source as InsightsRecord['source'],
-    versions: Number(row.versions),
-    createdAt: new Date(Number(row.created_at)).toISOString(),
-    updatedAt: new Date(Number(row.updated_at)).toISOString(),
+    versions: row.versions,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
   };
 }
 

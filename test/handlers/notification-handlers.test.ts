@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createForwardHandler, generateForwardSecret } from '../../src/client/forwarder.js';
+import { HandlerRunner, type EventHandlerInput, type InsightsHandlerInput } from '../../src/handlers/handler-runner.js';
+import { post, startHarness, waitFor, type Harness } from '../helpers/receiver-harness.js';
+import { tempDbPath } from '../helpers/temp.js';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+let harness: Harness | undefined;
+const runners: HandlerRunner[] = [];
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const runner of runners.splice(0)) await runner.stop({ graceMs: 0 });
+  for (const close of closers.splice(0)) await close();
+  await harness?.close();
+  harness = undefined;
+});
+
+function runner(h: Harness): HandlerRunner {
+  const made = new HandlerRunner({ store: h.store, backoffMs: 20, pollMs: 20, leaseMs: 500, maxAttempts: 3 });
+  runners.push(made);
+  return made;
+}
+
+const PBX_EVENT = '/ai/ringsense/v1/public/accounts/37439510/domains/pbx/insights';
+
+function aceNotification(sourceRecordId: string, lastModifiedTime: string, summary: string, uuid = randomUUID()) {
+  return {
+    uuid,
+    event: PBX_EVENT,
+    timestamp: new Date().toISOString(),
+    subscriptionId: 'sub-h',
+    ownerId: '62264425',
+    body: {
+      domain: 'pbx',
+      sourceRecordId,
+      title: 'Call from A to B',
+      lastModifiedTime,
+      speakerInfo: [{ speakerId: 'p-1', name: 'A' }],
+      insights: { Summary: [{ value: summary, start: 0, end: 1 }], HighLights: [{ value: 'h', speakerId: 'p-1' }] },
+    },
+  };
+}
+
+/** Posts a notification to a subscription URL with its verification token, as the platform does. */
+async function notify(h: Harness, url: string, token: string, body: object): Promise<void> {
+  expect(
+    await post(url, JSON.stringify(body), { 'verification-token': token, 'content-type': 'application/json' }),
+  ).toBe(200);
+}
+
+describe('event and insights handlers (durable, per event)', () => {
+  it('runs an event handler once per notification uuid, and an insights handler once per newer version', async () => {
+    harness = await startHarness(tempDbPath());
+    const h = harness;
+    const r = runner(h);
+    const events: EventHandlerInput[] = [];
+    const versions: InsightsHandlerInput[] = [];
+    const presence: string[] = [];
+    await r.registerEvents('all', '*', (input) => void events.push(input));
+    await r.registerEvents(
+      'presence',
+      '/restapi/v1.0/account/~/extension/~/presence',
+      (i) => void presence.push(i.uuid),
+    );
+    await r.registerInsights('pbx', 'pbx', (input) => {
+      versions.push(input);
+      expect(input.record.insights.Highlights).toEqual([{ value: 'h', speakerId: 'p-1' }]); // HighLights normalised
+    });
+    const { callbackUrl, verificationToken } = await h.mint({ kind: 'subscription' });
+    // A call with AI Notes: two events for one record; the first is re-delivered; an older one comes late.
+    const first = aceNotification('rec-h1', '2026-11-26T10:00:00Z', 'from AI Notes');
+    await notify(h, callbackUrl, verificationToken, first);
+    await notify(h, callbackUrl, verificationToken, first);
+    await notify(h, callbackUrl, verificationToken, aceNotification('rec-h1', '2026-11-26T10:04:00Z', 'from ACE'));
+    await notify(h, callbackUrl, verificationToken, aceNotification('rec-h1', '2026-11-26T09:00:00Z', 'stale'));
+    await waitFor(() => events.length === 3 && versions.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // nothing more comes
+    expect(events).toHaveLength(3);
+    expect(new Set(events.map((e) => e.uuid)).size).toBe(3);
+    expect(events.find((e) => e.uuid === first.uuid)!.envelope.body).toMatchObject({ sourceRecordId: 'rec-h1' });
+    expect(presence).toEqual([]);
+    expect(versions.map((v) => v.record.insights.Summary?.[0]?.value).sort()).toEqual(['from ACE', 'from AI Notes']);
+    expect(versions.every((v) => v.domain === 'pbx' && v.sourceRecordId === 'rec-h1' && v.source === 'webhook')).toBe(
+      true,
+    );
+    const record = await h.store.findInsights({ domain: 'pbx', sourceRecordId: 'rec-h1' });
+    expect(record).toMatchObject({ lastModifiedTime: '2026-11-26T10:04:00Z', versions: 2 });
+  });
+
+  it('retries a failing event handler and dead-letters it with the attempts, as for job results', async () => {
+    harness = await startHarness(tempDbPath());
+    const h = harness;
+    let attempts = 0;
+    await runner(h).registerEvents('broken', '*', () => {
+      attempts++;
+      throw new Error('downstream down');
+    });
+    const { requestId, callbackUrl, verificationToken } = await h.mint({ kind: 'subscription' });
+    await notify(h, callbackUrl, verificationToken, aceNotification('rec-h2', '2026-11-26T10:00:00Z', 's'));
+    const runs = await waitFor(async () => {
+      const list = await h.store.listHandlerRuns(requestId);
+      return list.length === 1 && list[0]!.state === 'dead' && list;
+    });
+    expect(attempts).toBe(3);
+    expect(runs[0]).toMatchObject({ handler: 'broken', attempts: 3, lastError: 'downstream down' });
+    expect(runs[0]!.eventKey).toMatch(/^event:/);
+  });
+
+  it('forwards events signed, with a webhook-id stable per event uuid', async () => {
+    harness = await startHarness(tempDbPath());
+    const h = harness;
+    const seen: { headers: IncomingHttpHeaders; body: string }[] = [];
+    const target = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        seen.push({ headers: req.headers, body });
+        res.writeHead(seen.length === 1 ? 503 : 204).end(); // the first attempt fails: retried, same id
+      });
+    });
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise((resolve) => target.close(() => resolve())));
+    const url = `http://127.0.0.1:${(target.address() as AddressInfo).port}/hook`;
+    await runner(h).registerEvents(
+      'forward-events',
+      '*',
+      createForwardHandler({ url, secret: generateForwardSecret() }),
+    );
+    const { callbackUrl, verificationToken } = await h.mint({ kind: 'subscription' });
+    const event = aceNotification('rec-h3', '2026-11-26T10:00:00Z', 's');
+    await notify(h, callbackUrl, verificationToken, event);
+    await waitFor(() => seen.length === 2);
+    expect(seen.map((s) => s.headers['webhook-id'])).toEqual([`jh_${event.uuid}`, `jh_${event.uuid}`]);
+    expect(seen[1]!.headers['x-jobhook-event']).toBe(PBX_EVENT);
+    expect(JSON.parse(seen[1]!.body)).toEqual(event);
+  });
+});
