@@ -15,6 +15,7 @@ import type * as S from '../ringcentral/schemas.js';
 import type { Store } from '../store/store.js';
 import { HandlerRunner, type HandlerRunnerOptions, type ResultHandler } from '../handlers/handler-runner.js';
 import { Job } from './job.js';
+import { notificationHandlers, type NotificationHandlers } from './notifications-api.js';
 import { createMinter, type Mint } from './minter.js';
 import { RateBudgetUnavailableError, RateGate, rateBudgetKey, type RateGateOptions } from './rate-gate.js';
 import type { InputOf, ResultOf, TypedHandlerInput } from './typed-api.js';
@@ -61,7 +62,7 @@ export interface JobhookOptions {
   logger?: Logger;
 }
 
-export interface Jobhook {
+export interface Jobhook extends NotificationHandlers {
   speechToText(input: S.SpeechToTextInput): Promise<Job<S.SpeechToTextResult>>;
   speakerDiarize(input: S.AudioInput): Promise<Job<S.SpeakerDiarizeResult>>;
   speakerIdentify(input: S.SpeakerIdentifyInput): Promise<Job<S.SpeakerIdentifyResult>>;
@@ -309,6 +310,7 @@ export async function createJobhook(options: JobhookOptions): Promise<Jobhook> {
       runner.kick();
       return count;
     },
+    ...notificationHandlers(runner),
     reconcile: (opts) => reconciler.runOnce(opts),
     reconciler,
     get stats() {

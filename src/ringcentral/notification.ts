@@ -17,7 +17,13 @@ export const NOTIFICATION_BODY_FIELDS = [
   'title',
 ] as const;
 /** The top-level fields a projection of a large body must keep for `parseNotification` to decide as on the whole. */
-export const NOTIFICATION_FIELDS = ['uuid', 'event', 'timestamp', 'subscriptionId', ...NOTIFICATION_BODY_FIELDS] as const;
+export const NOTIFICATION_FIELDS = [
+  'uuid',
+  'event',
+  'timestamp',
+  'subscriptionId',
+  ...NOTIFICATION_BODY_FIELDS,
+] as const;
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -61,7 +67,10 @@ export function notificationOf(value: unknown): EnvelopeParseResult {
     // No envelope: a RecordingInsights read back through REST (the backfill stores them so).
     const insights = insightsOf(value);
     if (insights === null) {
-      return { ok: false, error: 'not a notification: no `uuid` and `event`, and no ACE `domain` and `sourceRecordId`' };
+      return {
+        ok: false,
+        error: 'not a notification: no `uuid` and `event`, and no ACE `domain` and `sourceRecordId`',
+      };
     }
     summary = { uuid: null, event: null, subscriptionId: null, timestamp: null, insights };
   }

@@ -4,17 +4,20 @@ import { createForwardHandler, generateForwardSecret } from '../../src/client/fo
 import { HandlerRunner, type EventHandlerInput, type InsightsHandlerInput } from '../../src/handlers/handler-runner.js';
 import { post, startHarness, waitFor, type Harness } from '../helpers/receiver-harness.js';
 import { tempDbPath } from '../helpers/temp.js';
+import { startLoop, type Loop } from '../helpers/loop.js';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 let harness: Harness | undefined;
+let loop: Loop | undefined;
 const runners: HandlerRunner[] = [];
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const runner of runners.splice(0)) await runner.stop({ graceMs: 0 });
   for (const close of closers.splice(0)) await close();
   await harness?.close();
-  harness = undefined;
+  await loop?.close();
+  harness = loop = undefined;
 });
 
 function runner(h: Harness): HandlerRunner {
@@ -135,5 +138,28 @@ describe('event and insights handlers (durable, per event)', () => {
     expect(seen.map((s) => s.headers['webhook-id'])).toEqual([`jh_${event.uuid}`, `jh_${event.uuid}`]);
     expect(seen[1]!.headers['x-jobhook-event']).toBe(PBX_EVENT);
     expect(JSON.parse(seen[1]!.body)).toEqual(event);
+  });
+});
+
+describe('jobhook.onEvent / onInsights', () => {
+  it('register durable handlers by filter and domain, and refuse a wrong domain or filter', async () => {
+    loop = await startLoop(tempDbPath(), {}, { handlers: { backoffMs: 20, pollMs: 20 } });
+    const { jobhook, harness: h } = loop;
+    await expect(jobhook.onInsights('phone', () => undefined)).rejects.toMatchObject({
+      code: 'JH_ERR_INVALID_ARGUMENT',
+    });
+    await expect(jobhook.onEvent('presence', () => undefined)).rejects.toMatchObject({
+      code: 'JH_ERR_INVALID_ARGUMENT',
+    });
+    const ids: string[] = [];
+    const records: string[] = [];
+    await jobhook.onEvent('/ai/ringsense/v1/public/accounts/~/domains/pbx/insights', (e) => void ids.push(e.uuid));
+    await jobhook.onInsights('*', (i) => void records.push(i.sourceRecordId));
+    const { callbackUrl, verificationToken } = await h.mint({ kind: 'subscription' });
+    const event = aceNotification('rec-j1', '2026-11-26T10:00:00Z', 's');
+    await notify(h, callbackUrl, verificationToken, event);
+    await waitFor(() => ids.length === 1 && records.length === 1);
+    expect(ids).toEqual([event.uuid]);
+    expect(records).toEqual(['rec-j1']);
   });
 });
