@@ -50,8 +50,27 @@ export {
   HandlerRunner,
   type HandlerInput,
   type ResultHandler,
+  type EventHandler,
+  type EventHandlerInput,
+  type InsightsHandler,
+  type InsightsHandlerInput,
   type HandlerRunnerOptions,
 } from './handlers/handler-runner.js';
+export type { NotificationHandlers } from './client/notifications-api.js';
+export {
+  ACE_DOMAINS,
+  aceEventFilter,
+  isAceDomain,
+  parseAceInsights,
+  parseNotificationEnvelope,
+  type AceDomain,
+  type AceInsights,
+  type AceInsightUnit,
+  type AceRecordingInsights,
+  type AceSpeaker,
+  type NotificationEnvelope,
+} from './ringcentral/ace.js';
+export { eventMatchesFilter, parseNotification } from './ringcentral/notification.js';
 export { createForwardHandler, generateForwardSecret, type ForwardOptions } from './client/forwarder.js';
 export {
   createReconciler,
