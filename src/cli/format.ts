@@ -10,7 +10,8 @@ export function formatRequestTable(requests: readonly RequestRecord[]): string {
     displayStateOf(r) + (r.origin === 'accepted' ? ' (unverified)' : ''),
     r.requestId,
     r.jobId ?? '-',
-    r.api ?? '-',
+    // A subscription's URL carries push notifications, not a job: never settled, so say what it is.
+    r.kind === 'subscription' ? '(subscription)' : (r.api ?? '-'),
     String(r.deliveryCount),
   ]);
   const header = ['CREATED', 'STATE', 'REQUEST ID', 'JOB ID', 'API', 'DELIVERIES'];
@@ -28,7 +29,10 @@ function formatDelivery(d: DeliveryView): string {
     `delivery ${d.deliveryId}  source=${d.source}  count=${d.count}  bytes=${d.bodyBytes}  parse=${d.parseState}`,
     `  first received ${d.firstReceivedAt}, last ${d.lastReceivedAt}`,
   ];
-  if (d.envelope) {
+  if (d.envelope?.status === 'Notification' || d.envelope?.status === 'Insights') {
+    const what = d.envelope.status === 'Insights' ? 'ACE insights read back through REST' : 'push notification';
+    lines.push(`  ${what}, timestamp ${d.envelope.creationTime ?? '-'}`);
+  } else if (d.envelope) {
     const e = d.envelope;
     lines.push(
       `  envelope: status=${e.status} jobId=${e.jobId ?? '-'} api=${e.api ?? '-'}`,
