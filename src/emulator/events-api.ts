@@ -2,9 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { isAceDomain } from '../ringcentral/ace.js';
 import { platformError } from '../ringcentral/platform-error.js';
-import { AceCalls } from './ace-events.js';
+import type { AceCalls } from './ace-events.js';
 import { isAceRestPath, readAceInsights } from './ace-rest.js';
 import type { AuthServer } from './auth.js';
+import { isCallLogPath, readCallLog, RecordedCalls } from './call-log.js';
 import { readJsonObject, send } from './http-io.js';
 import { parseJobOverrides, type EmulatorOptions, type RateLimit } from './options.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -15,8 +16,9 @@ import { Subscriptions, type Caller, type Reply } from './subscriptions.js';
 
 /**
  * The push-notification side of the emulator, routed from server.ts: the subscription API
- * (`/restapi/v1.0/subscription…`), the ACE REST reads, and the control routes `/_emulator/ace/calls`,
- * `/_emulator/subscriptions[/{id}[/blacklist]]` and `/_emulator/events` (publish any event).
+ * (`/restapi/v1.0/subscription…`), the ACE REST reads, the call log of the simulated pbx calls
+ * (call-log.ts), and the control routes `/_emulator/ace/calls`, `/_emulator/subscriptions[/{id}[/blacklist]]`
+ * and `/_emulator/events` (publish any event).
  * Every random choice comes from one generator seeded by `seed`, reset by `/_emulator/reset`.
  */
 export interface EventsApi {
@@ -38,7 +40,7 @@ export function createEventsApi(options: EmulatorOptions, auth: AuthServer, logg
   const accountId = String(100_000_000 + (hashToUint32(options.seed, 'account') % 900_000_000));
   const subscriptions = new Subscriptions(() => options, accountId, currentRng);
   const notifier = new Notifier(() => options, subscriptions, currentRng, logger);
-  const calls = new AceCalls(() => options, currentRng, notifier, accountId);
+  const calls = new RecordedCalls(() => options, currentRng, notifier, accountId);
   const limiters = (): Record<string, RateLimiter | null> => {
     const make = (l: RateLimit | null) => (l ? new RateLimiter(l) : null);
     return { light: make(options.subscriptions.lightRateLimit), medium: make(options.subscriptions.mediumRateLimit) };
@@ -182,6 +184,13 @@ export function createEventsApi(options: EmulatorOptions, auth: AuthServer, logg
         const admitted = admit(req, res, LIGHT);
         if (!admitted) return true;
         return reply(res, readAceInsights(calls, accountId, path, url.searchParams), admitted.headers);
+      }
+      if (method === 'GET' && isCallLogPath(path)) {
+        // Heavy on the platform; limited here only when a `heavy` group is configured (none yet).
+        const admitted = admit(req, res, 'heavy');
+        if (!admitted) return true;
+        const base = `http://${req.headers.host ?? 'localhost'}`;
+        return reply(res, readCallLog(calls, accountId, path, url.searchParams, base), admitted.headers);
       }
       if (path.startsWith('/_emulator/')) return control(req, res, path.split('/').filter(Boolean), method);
       return false;
