@@ -45,9 +45,12 @@ export class AuthServer {
   readonly #byAccess = new Map<string, Session>();
   readonly #byRefresh = new Map<string, Session>();
   readonly #options: () => EmulatorOptions;
+  readonly #scope: () => string;
 
-  constructor(options: () => EmulatorOptions) {
+  /** `scope`: the token answer's app scopes, space-separated (authz.ts keeps them, changeable by tests). */
+  constructor(options: () => EmulatorOptions, scope: () => string) {
     this.#options = options;
+    this.#scope = scope;
   }
 
   #issue(clientId: string, ownerId: string): Session {
@@ -77,7 +80,7 @@ export class AuthServer {
       expires_in: Math.round((s.accessExpiresAtMs - Date.now()) / 1000),
       refresh_token: s.refreshToken,
       refresh_token_expires_in: REFRESH_TTL_S,
-      scope: 'AI',
+      scope: this.#scope(),
       owner_id: s.ownerId,
       endpoint_id: `emu-endpoint-${s.ownerId}`,
       session_id: `emu-session-${s.accessToken.slice(-8)}`,

@@ -6,6 +6,7 @@ import { asyncApiName, ENROLLMENTS_PATH, JOB_STATUS_PATH, REVOKE_PATH, TOKEN_PAT
 import { platformError } from '../ringcentral/platform-error.js';
 import { isHttpUrl, validateJobInput } from '../ringcentral/validate-input.js';
 import { AuthServer, type Session } from './auth.js';
+import { createAuthz } from './authz.js';
 import { Enrollments } from './enrollments.js';
 import { createEventsApi } from './events-api.js';
 import { readText, send } from './http-io.js';
@@ -35,7 +36,12 @@ function jobView(engine: JobEngine, job: EmulatedJob): Record<string, unknown> {
 
 export function createEmulator(config: EmulatorConfig = {}, logger?: Logger): Emulator {
   const options: EmulatorOptions = resolveEmulatorOptions(config);
-  const auth = new AuthServer(() => options);
+  // The app scopes and user permissions a pre-flight checks (`jobhook doctor`); the token answer states the scopes.
+  const authz = createAuthz();
+  const auth = new AuthServer(
+    () => options,
+    () => authz.scope(),
+  );
   const events = createEventsApi(options, auth, logger);
   const enrollments = new Enrollments();
   const engine = new JobEngine({ options, isEnrolledComplete: (id) => enrollments.isComplete(id), logger });
@@ -91,6 +97,7 @@ export function createEmulator(config: EmulatorConfig = {}, logger?: Logger): Em
       return send(res, 200);
     }
     if (await events.handle(req, res, url)) return; // subscriptions, ACE, their control routes
+    if (await authz.handle(req, res, url, auth)) return; // authz-profile/check and /_emulator/authz
     if (path.startsWith('/_emulator/')) return control(method, path, res);
 
     const api = method === 'POST' ? asyncApiName(path) : undefined;
@@ -243,6 +250,7 @@ export function createEmulator(config: EmulatorConfig = {}, logger?: Logger): Em
       events.reset();
       answered.clear();
       auth.reset();
+      authz.reset();
       limiter = options.rateLimit ? new RateLimiter(options.rateLimit) : null;
       return send(res, 204);
     }
