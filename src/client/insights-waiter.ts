@@ -1,0 +1,208 @@
+import { isJobhookError, JobhookError } from '../errors.js';
+import { parseAceInsights, type AceRecordingInsights } from '../ringcentral/ace.js';
+import type { StoreReader } from '../store/store.js';
+import type { InsightsKey, InsightsRecord } from '../types.js';
+
+/** What `awaitInsights` reads: the record and the delivery holding its newest version. */
+export type InsightsReader = Pick<StoreReader, 'findInsights' | 'getDelivery' | 'onInsights'>;
+
+export interface AwaitInsightsOptions {
+  /** Give up waiting after this long (JH_ERR_TIMEOUT); a later call still resolves. No limit when omitted. */
+  timeoutMs?: number;
+  /** Stops waiting when aborted: rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /**
+   * A re-read of the store this often, whatever the hints say: the safety net under a lost hint. The only
+   * store read an idle waiter makes. @defaultValue 5000
+   */
+  safetyPollMs?: number;
+}
+
+/** An ACE insight record as stored, and its newest version parsed (`parseAceInsights`). */
+export interface AwaitedInsights {
+  record: InsightsRecord;
+  insights: AceRecordingInsights;
+}
+
+/**
+ * Resolves with the insight record `(domain, sourceRecordId)` from the store as soon as one exists, whether
+ * it came by webhook or was read back by a backfill: both are stored deliveries that the indexer turned
+ * into the record. Resolves at once when it is there already (the newest version so far: a pbx call with
+ * AI Notes may get a fuller one later, which `onInsights` handlers see).
+ *
+ * Waiting costs one small entry per waiter behind one `store.onInsights` subscription per store (made while
+ * someone waits); a hint for the key, a resync, or the safety poll re-reads the record. The database away
+ * for a while (JH_ERR_STORE_UNAVAILABLE) is waited out; any other store error rejects.
+ *
+ * @example
+ * const { record, insights } = await awaitInsights(store, { domain: 'pbx', sourceRecordId }, { timeoutMs: 60_000 });
+ * console.log(record.title, insights.insights.Summary?.[0]?.value);
+ */
+export function awaitInsights(
+  store: InsightsReader,
+  key: InsightsKey,
+  options: AwaitInsightsOptions = {},
+): Promise<AwaitedInsights> {
+  return new Promise<AwaitedInsights>((resolve, reject) => {
+    // States: checking (a read in flight; a wake meanwhile asks for one more read) → idle (waiting for a
+    // hint, the poll, or a retry after an outage) → finished (resolved, rejected, timed out or aborted:
+    // every timer and the subscription released).
+    let finished = false;
+    let checking = false;
+    let again = false;
+    let retry: NodeJS.Timeout | null = null;
+    let retryMs = 1000;
+    const finish = (settle: () => void): void => {
+      if (finished) return;
+      finished = true;
+      stopWaiting();
+      clearInterval(poll);
+      if (timer) clearTimeout(timer);
+      if (retry) clearTimeout(retry);
+      options.signal?.removeEventListener('abort', onAbort);
+      settle();
+    };
+    const onAbort = (): void =>
+      finish(() =>
+        reject(
+          options.signal!.reason instanceof Error ? options.signal!.reason : new Error('stopped waiting: aborted'),
+        ),
+      );
+    const check = (): void => {
+      if (finished) return;
+      if (checking) {
+        again = true;
+        return;
+      }
+      checking = true;
+      readInsights(store, key).then(
+        (found) => {
+          checking = false;
+          if (found) return finish(() => resolve(found));
+          if (again) {
+            again = false;
+            check();
+          }
+        },
+        (error: unknown) => {
+          checking = false;
+          again = false;
+          if (isJobhookError(error, 'JH_ERR_STORE_UNAVAILABLE')) {
+            // Keep waiting; read again later, as a hint that came meanwhile may be spent.
+            if (!finished && !retry) {
+              retry = setTimeout(() => {
+                retry = null;
+                check();
+              }, retryMs);
+              retryMs = Math.min(30_000, retryMs * 2);
+            }
+            return;
+          }
+          finish(() => reject(error instanceof Error ? error : new Error(String(error))));
+        },
+      );
+    };
+    // Registered before the first read, so a version landing in between is not missed.
+    const stopWaiting = hintsFor(store).add(key, check);
+    const poll = setInterval(check, options.safetyPollMs ?? 5000);
+    const timer =
+      options.timeoutMs === undefined
+        ? null
+        : setTimeout(
+            () =>
+              finish(() =>
+                reject(
+                  new JobhookError(
+                    'JH_ERR_TIMEOUT',
+                    `no ACE insights for ${key.domain} ${key.sourceRecordId} within ${options.timeoutMs} ms`,
+                  ),
+                ),
+              ),
+            options.timeoutMs,
+          );
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    check();
+  });
+}
+
+/** The record and its newest version parsed, or null when there is no record yet. */
+export async function readInsights(store: InsightsReader, key: InsightsKey): Promise<AwaitedInsights | null> {
+  const record = await store.findInsights(key);
+  if (!record) return null;
+  const delivery = await store.getDelivery(record.deliveryId);
+  if (!delivery) {
+    throw new JobhookError('JH_ERR_NOT_FOUND', `the delivery ${record.deliveryId} of an insight record is gone`);
+  }
+  return { record, insights: insightsOfBody(delivery.body) };
+}
+
+/** An event envelope's `body`, or a `RecordingInsights` read back through REST, parsed. */
+export function insightsOfBody(body: Buffer): AceRecordingInsights {
+  const text = body.toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
+  } catch (error) {
+    throw new JobhookError('JH_ERR_INVALID_ARGUMENT', 'ACE insights: the stored body is not JSON', { cause: error });
+  }
+  const envelope = value as { uuid?: unknown; event?: unknown; body?: unknown } | null;
+  const isEnvelope = typeof envelope === 'object' && envelope !== null && 'uuid' in envelope && 'event' in envelope;
+  return parseAceInsights(isEnvelope ? envelope.body : value);
+}
+
+/** Waiters by key behind one store subscription per store, kept only while someone waits. */
+class InsightsHints {
+  readonly #byKey = new Map<string, Set<() => void>>();
+  readonly #store: InsightsReader;
+  #unsubscribe: (() => void) | null = null;
+
+  constructor(store: InsightsReader) {
+    this.#store = store;
+  }
+
+  add(key: InsightsKey, wake: () => void): () => void {
+    this.#unsubscribe ??= this.#store.onInsights(
+      (hint) => {
+        for (const fn of [...(this.#byKey.get(idOf(hint)) ?? [])]) fn();
+      },
+      // Hints were lost (the store's connection dropped): every waiter re-reads its record.
+      () => {
+        for (const set of [...this.#byKey.values()]) for (const fn of [...set]) fn();
+      },
+    );
+    const id = idOf(key);
+    let set = this.#byKey.get(id);
+    if (!set) this.#byKey.set(id, (set = new Set()));
+    set.add(wake);
+    return () => {
+      set.delete(wake);
+      if (set.size === 0) this.#byKey.delete(id);
+      if (this.#byKey.size === 0 && this.#unsubscribe) {
+        this.#unsubscribe();
+        this.#unsubscribe = null;
+      }
+    };
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const set of this.#byKey.values()) n += set.size;
+    return n;
+  }
+}
+
+const idOf = (key: InsightsKey): string => JSON.stringify([key.domain, key.sourceRecordId]);
+
+const hints = new WeakMap<InsightsReader, InsightsHints>();
+
+function hintsFor(store: InsightsReader): InsightsHints {
+  let found = hints.get(store);
+  if (!found) hints.set(store, (found = new InsightsHints(store)));
+  return found;
+}
+
+/** How many `awaitInsights` calls wait on `store` now (for tests and diagnostics). */
+export function pendingInsightsWaiters(store: InsightsReader): number {
+  return hints.get(store)?.size ?? 0;
+}
