@@ -310,7 +310,7 @@ export async function createJobhook(options: JobhookOptions): Promise<Jobhook> {
       runner.kick();
       return count;
     },
-    ...notificationHandlers(runner),
+    ...notificationHandlers(runner, store),
     reconcile: (opts) => reconciler.runOnce(opts),
     reconciler,
     get stats() {

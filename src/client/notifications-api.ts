@@ -1,6 +1,13 @@
 import { JobhookError } from '../errors.js';
 import type { EventHandler, HandlerRunner, InsightsHandler } from '../handlers/handler-runner.js';
 import { ACE_DOMAINS, isAceDomain } from '../ringcentral/ace.js';
+import type { InsightsKey } from '../types.js';
+import {
+  awaitInsights,
+  type AwaitedInsights,
+  type AwaitInsightsOptions,
+  type InsightsReader,
+} from './insights-waiter.js';
 
 /**
  * The handler side of push notifications on the `Jobhook` object: `onEvent` and `onInsights` register
@@ -23,10 +30,21 @@ export interface NotificationHandlers {
    * await jobhook.onInsights('pbx', ({ sourceRecordId, record }) => crm.attach(sourceRecordId, record.insights));
    */
   onInsights(domain: string, handler: InsightsHandler, options?: { name?: string }): Promise<void>;
+  /**
+   * The insight record of a call or meeting, from the store, as soon as it is there: by webhook or read back
+   * (`jobhook insights <domain> <id>`, or the keeper's backfill after an outage). Resolves at once with the
+   * newest version stored; rejects with JH_ERR_TIMEOUT after `timeoutMs` (no limit when omitted).
+   * @example
+   * const { record, insights } = await jobhook.insights({ domain: 'pbx', sourceRecordId, timeoutMs: 30 * 60_000 });
+   */
+  insights(query: InsightsKey & AwaitInsightsOptions): Promise<AwaitedInsights>;
 }
 
-export function notificationHandlers(runner: HandlerRunner): NotificationHandlers {
+export function notificationHandlers(runner: HandlerRunner, store: InsightsReader): NotificationHandlers {
   return {
+    insights({ domain, sourceRecordId, ...options }) {
+      return awaitInsights(store, { domain, sourceRecordId }, options);
+    },
     async onEvent(filter, handler, options = {}) {
       if (filter !== '*' && !filter.startsWith('/')) {
         throw new JobhookError(

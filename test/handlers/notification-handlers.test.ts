@@ -157,7 +157,15 @@ describe('jobhook.onEvent / onInsights', () => {
     await jobhook.onInsights('*', (i) => void records.push(i.sourceRecordId));
     const { callbackUrl, verificationToken } = await h.mint({ kind: 'subscription' });
     const event = aceNotification('rec-j1', '2026-11-26T10:00:00Z', 's');
+    // Waiting first: the record does not exist yet; the webhook's indexing wakes the waiter.
+    const awaited = jobhook.insights({ domain: 'pbx', sourceRecordId: 'rec-j1', timeoutMs: 5000 });
+    await expect(jobhook.insights({ domain: 'pbx', sourceRecordId: 'never', timeoutMs: 100 })).rejects.toMatchObject({
+      code: 'JH_ERR_TIMEOUT',
+    });
     await notify(h, callbackUrl, verificationToken, event);
+    const { record, insights } = await awaited;
+    expect(record).toMatchObject({ domain: 'pbx', sourceRecordId: 'rec-j1', source: 'webhook' });
+    expect(insights.insights.Summary).toEqual([{ value: 's', start: 0, end: 1 }]);
     await waitFor(() => ids.length === 1 && records.length === 1);
     expect(ids).toEqual([event.uuid]);
     expect(records).toEqual(['rec-j1']);
