@@ -4,7 +4,7 @@ import type { StoreReader } from '../store/store.js';
 import type { InsightsKey, InsightsRecord } from '../types.js';
 
 /** What `awaitInsights` reads: the record and the delivery holding its newest version. */
-export type InsightsReader = Pick<StoreReader, 'findInsights' | 'getDelivery' | 'onInsights'>;
+export type InsightsReader = Pick<StoreReader, 'findInsights' | 'getDelivery' | 'onInsights' | 'listInsights'>;
 
 export interface AwaitInsightsOptions {
   /** Give up waiting after this long (JH_ERR_TIMEOUT); a later call still resolves. No limit when omitted. */
@@ -12,8 +12,9 @@ export interface AwaitInsightsOptions {
   /** Stops waiting when aborted: rejects with the signal's reason. */
   signal?: AbortSignal;
   /**
-   * A re-read of the store this often, whatever the hints say: the safety net under a lost hint. The only
-   * store read an idle waiter makes. @defaultValue 5000
+   * How often the store's most recently updated records are read, whatever the hints say: the safety net
+   * under a lost hint. One read per period for all the waiters on a store (the shortest period asked for
+   * wins), and the only read an idle waiter causes. @defaultValue 5000
    */
   safetyPollMs?: number;
 }
@@ -30,9 +31,10 @@ export interface AwaitedInsights {
  * into the record. Resolves at once when it is there already (the newest version so far: a pbx call with
  * AI Notes may get a fuller one later, which `onInsights` handlers see).
  *
- * Waiting costs one small entry per waiter behind one `store.onInsights` subscription per store (made while
- * someone waits); a hint for the key, a resync, or the safety poll re-reads the record. The database away
- * for a while (JH_ERR_STORE_UNAVAILABLE) is waited out; any other store error rejects.
+ * Waiting costs one small entry per waiter behind one `store.onInsights` subscription and one safety poll
+ * per store (both made while someone waits); a hint for the key, a resync, or the poll finding the key
+ * among the recently updated records re-reads it. The database away for a while (JH_ERR_STORE_UNAVAILABLE)
+ * is waited out; any other store error rejects.
  *
  * @example
  * const { record, insights } = await awaitInsights(store, { domain: 'pbx', sourceRecordId }, { timeoutMs: 60_000 });
@@ -56,7 +58,6 @@ export function awaitInsights(
       if (finished) return;
       finished = true;
       stopWaiting();
-      clearInterval(poll);
       if (timer) clearTimeout(timer);
       if (retry) clearTimeout(retry);
       options.signal?.removeEventListener('abort', onAbort);
@@ -103,8 +104,7 @@ export function awaitInsights(
       );
     };
     // Registered before the first read, so a version landing in between is not missed.
-    const stopWaiting = hintsFor(store).add(key, check);
-    const poll = setInterval(check, options.safetyPollMs ?? 5000);
+    const stopWaiting = hintsFor(store).add(key, check, options.safetyPollMs ?? DEFAULT_SAFETY_POLL_MS);
     const timer =
       options.timeoutMs === undefined
         ? null
@@ -151,26 +151,44 @@ export function insightsOfBody(body: Buffer): AceRecordingInsights {
   return parseAceInsights(isEnvelope ? envelope.body : value);
 }
 
-/** Waiters by key behind one store subscription per store, kept only while someone waits. */
+const DEFAULT_SAFETY_POLL_MS = 5000;
+/** Records the safety poll reads, most recently updated first. */
+const POLL_LIMIT = 200;
+/** Writers' clocks may differ this much (SQLite files shared by processes, PostgreSQL's own clock). */
+const CLOCK_SLACK_MS = 60_000;
+
+/**
+ * Waiters by key behind one store subscription and one safety poll per store, kept only while someone
+ * waits. The poll reads the `POLL_LIMIT` most recently updated records and wakes the waiters of those
+ * keys; when they are all newer than what the previous poll saw (minus a clock slack), some update may be
+ * beyond them, and every waiter re-reads. States: idle (no waiter: no subscription, no timer) → waiting
+ * (subscription and poll timer; the timer restarts when a waiter asks for a shorter period) → idle.
+ */
 class InsightsHints {
   readonly #byKey = new Map<string, Set<() => void>>();
   readonly #store: InsightsReader;
   #unsubscribe: (() => void) | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #pollMs = Infinity;
+  #polling = false;
+  /** The newest `updatedAt` the previous poll saw (ms); null before the first. */
+  #seenUpToMs: number | null = null;
 
   constructor(store: InsightsReader) {
     this.#store = store;
   }
 
-  add(key: InsightsKey, wake: () => void): () => void {
+  add(key: InsightsKey, wake: () => void, pollMs: number): () => void {
     this.#unsubscribe ??= this.#store.onInsights(
-      (hint) => {
-        for (const fn of [...(this.#byKey.get(idOf(hint)) ?? [])]) fn();
-      },
+      (hint) => this.#wake(idOf(hint)),
       // Hints were lost (the store's connection dropped): every waiter re-reads its record.
-      () => {
-        for (const set of [...this.#byKey.values()]) for (const fn of [...set]) fn();
-      },
+      () => this.#wakeAll(),
     );
+    if (pollMs < this.#pollMs) {
+      this.#pollMs = pollMs;
+      if (this.#timer) clearInterval(this.#timer);
+      this.#timer = setInterval(() => void this.#poll(), pollMs);
+    }
     const id = idOf(key);
     let set = this.#byKey.get(id);
     if (!set) this.#byKey.set(id, (set = new Set()));
@@ -178,11 +196,40 @@ class InsightsHints {
     return () => {
       set.delete(wake);
       if (set.size === 0) this.#byKey.delete(id);
-      if (this.#byKey.size === 0 && this.#unsubscribe) {
-        this.#unsubscribe();
-        this.#unsubscribe = null;
-      }
+      if (this.#byKey.size > 0) return;
+      this.#unsubscribe?.();
+      this.#unsubscribe = null;
+      if (this.#timer) clearInterval(this.#timer);
+      this.#timer = null;
+      this.#pollMs = Infinity;
+      this.#seenUpToMs = null;
     };
+  }
+
+  #wake(id: string): void {
+    for (const fn of [...(this.#byKey.get(id) ?? [])]) fn();
+  }
+
+  #wakeAll(): void {
+    for (const set of [...this.#byKey.values()]) for (const fn of [...set]) fn();
+  }
+
+  async #poll(): Promise<void> {
+    if (this.#polling) return;
+    this.#polling = true;
+    try {
+      const recent = await this.#store.listInsights({ limit: POLL_LIMIT });
+      for (const record of recent) this.#wake(idOf(record));
+      const times = recent.map((r) => Date.parse(r.updatedAt)).filter((t) => !Number.isNaN(t));
+      const oldest = Math.min(...times);
+      const seen = this.#seenUpToMs;
+      if (recent.length >= POLL_LIMIT && (seen === null || oldest > seen - CLOCK_SLACK_MS)) this.#wakeAll();
+      if (times.length > 0) this.#seenUpToMs = Math.max(seen ?? -Infinity, ...times);
+    } catch {
+      // The database is away: the next period reads again (waiters' own reads wait it out too).
+    } finally {
+      this.#polling = false;
+    }
   }
 
   get size(): number {

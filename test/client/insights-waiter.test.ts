@@ -68,7 +68,7 @@ async function deliver(s: SqliteStore, body: unknown, source: 'webhook' | 'statu
 
 /** The store seen through a wrapper that counts reads and can drop hints. */
 function counting(inner: InsightsReader, options: { dropHints?: boolean } = {}) {
-  const counts = { reads: 0, subscribed: 0, unsubscribed: 0 };
+  const counts = { reads: 0, lists: 0, subscribed: 0, unsubscribed: 0 };
   let resync: (() => void) | undefined;
   const reader: InsightsReader = {
     findInsights: (k) => {
@@ -76,6 +76,10 @@ function counting(inner: InsightsReader, options: { dropHints?: boolean } = {}) 
       return inner.findInsights(k);
     },
     getDelivery: (id) => inner.getDelivery(id),
+    listInsights: (query) => {
+      counts.lists++;
+      return inner.listInsights(query);
+    },
     onInsights: (listener, onResync) => {
       counts.subscribed++;
       resync = onResync;
@@ -144,18 +148,44 @@ describe('awaitInsights', () => {
     expect(resynced.counts.reads).toBe(readsBefore + 1);
   });
 
-  it('reads nothing while idle but the safety poll, and times out with JH_ERR_TIMEOUT, releasing everything', async () => {
+  it('reads nothing while idle but one safety poll per store, and times out with JH_ERR_TIMEOUT, releasing everything', async () => {
     const s = await openStore();
     const { reader, counts } = counting(s);
-    const error = await awaitInsights(reader, key('404'), { timeoutMs: 550, safetyPollMs: 200 }).catch(
-      (e: unknown) => e,
+    const waits = ['404', '405', '406'].map((id) =>
+      awaitInsights(reader, key(id), { timeoutMs: 550, safetyPollMs: 200 }).catch((e: unknown) => e),
     );
-    expect(isJobhookError(error, 'JH_ERR_TIMEOUT')).toBe(true);
-    expect((error as Error).message).toContain('pbx 404');
-    // The first read, then one per safety poll (at 200 and 400 ms).
+    const errors = await Promise.all(waits);
+    for (const error of errors) expect(isJobhookError(error, 'JH_ERR_TIMEOUT')).toBe(true);
+    expect((errors[0] as Error).message).toContain('pbx 404');
+    // One read per waiter at the start; then one list of recent records per period (at 200 and 400 ms) for all.
     expect(counts.reads).toBe(3);
+    expect(counts.lists).toBe(2);
     expect(pendingInsightsWaiters(reader)).toBe(0);
     expect(counts.unsubscribed).toBe(1);
+    // Nobody waits: no poll goes on.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(counts.lists).toBe(2);
+  });
+
+  it('wakes every waiter when more records changed than the poll reads', async () => {
+    const s = await openStore();
+    const { reader, counts } = counting(s, { dropHints: true });
+    const waiting = awaitInsights(reader, key('700'), { timeoutMs: 5000, safetyPollMs: 150 });
+    await deliver(s, insightsBody('700', '2026-11-26T10:00:00.000Z'), 'status-poll');
+    // 200 records updated after it: it is not among the poll's newest.
+    await s.recordDeliveries(
+      Array.from({ length: 200 }, (_, i) => ({
+        requestId: REQUEST,
+        source: 'status-poll' as const,
+        body: Buffer.from(JSON.stringify(insightsBody(String(800 + i), '2026-11-26T10:00:00.000Z'))),
+        rawHeaders: [],
+        receivedAtMs: Date.now(),
+      })),
+    );
+    for (let pass; !pass || pass.examined > 0;) pass = await s.indexDeliveries(deliveryRules);
+    expect((await s.listInsights({ limit: 200 })).some((r) => r.sourceRecordId === '700')).toBe(false);
+    expect((await waiting).record.sourceRecordId).toBe('700');
+    expect(counts.lists).toBeGreaterThanOrEqual(1);
   });
 
   it('many waiters share one store subscription; an abort rejects with its reason', async () => {
@@ -183,6 +213,7 @@ describe('awaitInsights', () => {
         return s.findInsights(k);
       },
       getDelivery: (id) => s.getDelivery(id),
+      listInsights: (query) => s.listInsights(query),
       onInsights: (listener) => s.onInsights(listener),
     };
     await deliver(s, insightsBody('500', '2026-11-26T10:00:00.000Z'), 'status-poll');
