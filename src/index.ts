@@ -58,6 +58,19 @@ export {
 } from './handlers/handler-runner.js';
 export type { NotificationHandlers } from './client/notifications-api.js';
 export {
+  awaitInsights,
+  type AwaitedInsights,
+  type AwaitInsightsOptions,
+  type InsightsReader,
+} from './client/insights-waiter.js';
+export {
+  backfillRecord,
+  backfillWindow,
+  type BackfillRecordOptions,
+  type BackfillReport,
+  type BackfillWindowOptions,
+} from './subscriptions/backfill.js';
+export {
   ACE_DOMAINS,
   aceEventFilter,
   isAceDomain,
