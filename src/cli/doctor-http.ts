@@ -1,5 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { isLoopback } from '../config-values.js';
 
 /**
  * One HTTP/1.1 request over a raw socket, as `jobhook doctor` sends RingCentral's handshake and
@@ -26,6 +27,9 @@ export type ExchangeFailureKind = 'dns' | 'refused' | 'timeout' | 'tls' | 'close
 
 export type Exchange =
   { ok: true; answer: RawAnswer } | { ok: false; kind: ExchangeFailureKind; reason: string; elapsedMs: number };
+
+/** `localhost`, `127.x.x.x`, `[::1]` (a URL's hostname): addresses only this machine, and an emulator on it, reach. */
+export const isLoopbackHost = (hostname: string): boolean => isLoopback(hostname.replace(/^\[(.*)\]$/, '$1'));
 
 /** Far above the 1 KB limit: enough to say by how much an answer is over it, without reading a whole page. */
 export const MAX_READ_BYTES = 64 * 1024;

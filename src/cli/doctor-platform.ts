@@ -13,6 +13,7 @@ import {
 } from '../ringcentral/preflight.js';
 import { resolveCredentials } from './client.js';
 import { result, type Emit } from './doctor-report.js';
+import { isLoopbackHost } from './doctor-http.js';
 import { EXIT } from './exit-codes.js';
 
 /**
@@ -34,8 +35,7 @@ const PERMISSION_CHECK = `permission:${RINGSENSE_PERMISSION}`;
 
 function isLoopbackServer(server: string): boolean {
   try {
-    const host = new URL(server).hostname;
-    return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+    return isLoopbackHost(new URL(server).hostname);
   } catch {
     return false;
   }

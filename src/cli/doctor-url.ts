@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
-import { rawPost, type Exchange, type RawAnswer } from './doctor-http.js';
+import { isLoopbackHost, rawPost, type Exchange, type RawAnswer } from './doctor-http.js';
 import type { PlatformFacts } from './doctor-platform.js';
 import { result, type Emit } from './doctor-report.js';
 import { readAdvertisedServer } from './advertised-server.js';
@@ -30,10 +30,6 @@ export const DEFAULT_URL_LIMITS: UrlProbeLimits = { answerTimeoutMs: 3000, warnA
 export const DOCTOR_EVENT = '/restapi/v1.0/jobhook/doctor';
 const URL_CHECKS = ['handshake', 'notification-without-token', 'notification-with-token'] as const;
 const SERVE_HINT = 'start jobhook serve (or dev) with this --db, and --tunnel ngrok to be reachable from RingCentral';
-
-function isLoopbackHost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-}
 
 /** Why nothing (usable) came back, as SUB-521/524/525 with the cause and what to do. */
 function unreachable(check: string, url: URL, exchange: Exclude<Exchange, { ok: true }>, limits: UrlProbeLimits) {

@@ -376,20 +376,26 @@ describe('the platform side', () => {
     expect(down.byName('login').fix).toMatch(/start the local emulator/);
   });
 
-  it('a loopback public URL with a remote platform: RingCentral cannot reach it (SUB-521)', async () => {
+  it('with a remote platform: a loopback public URL is SUB-521, a plain-http one SUB-523 (a warning)', async () => {
     const harness = await receiver();
+    // 0.0.0.0 is no loopback name, so doctor takes it for a remote address; Linux connects it to this machine.
     const env = {
-      RC_SERVER_URL: `http://platform.invalid:${await freePort()}`,
+      RC_SERVER_URL: `http://0.0.0.0:${await freePort()}`,
       RC_APP_CLIENT_ID: 'id',
       RC_APP_CLIENT_SECRET: 's',
       RC_USER_JWT: fakeJwt(),
     };
-    const run = await doctor(['--db', harness.dbPath, '--public-url', harness.baseUrl, '--json'], env, {
-      platformTimeoutMs: 2000,
-    });
+    const run = await doctor(['--db', harness.dbPath, '--public-url', harness.baseUrl, '--json'], env);
+    expect(run.code).toBe(6); // the first problem: no platform to log in to
     expect(run.byName('public-url')).toMatchObject({ status: 'fail', code: 'SUB-521' });
     expect(run.byName('public-url').summary).toMatch(/a loopback address, which RingCentral cannot reach/);
     expect(run.byName('public-url').fix).toMatch(/--tunnel ngrok/);
+
+    const port = new URL(harness.baseUrl).port;
+    const plain = await doctor(['--db', harness.dbPath, '--public-url', `http://0.0.0.0:${port}`, '--json'], env);
+    expect(plain.byName('public-url')).toMatchObject({ status: 'warn', code: 'SUB-523' });
+    expect(plain.byName('public-url').fix).toMatch(/production requires https/);
+    expect(plain.byName('handshake')).toMatchObject({ status: 'ok' });
   });
 });
 
