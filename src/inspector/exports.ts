@@ -26,6 +26,8 @@ export interface Cue {
   start: number;
   end: number;
   speakerId: string | null;
+  /** A speaker's display name (ACE's `speakerInfo`): SRT prefixes it, WebVTT names the voice with it. */
+  speaker?: string | null;
   text: string;
 }
 
@@ -37,7 +39,7 @@ const asSpeech = (result: unknown): SpeechLike => (typeof result === 'object' &&
  */
 const MAX_CAPTION_SECONDS = 100 * 3600;
 
-const isCaptionTime = (t: unknown): t is number =>
+export const isCaptionTime = (t: unknown): t is number =>
   typeof t === 'number' && Number.isFinite(t) && t >= 0 && t < MAX_CAPTION_SECONDS;
 
 /**
@@ -117,21 +119,36 @@ function timestamp(seconds: number, separator: ',' | '.'): string {
   return `${pad(Math.floor(ms / 3_600_000))}:${pad(Math.floor(ms / 60_000) % 60)}:${pad(Math.floor(ms / 1000) % 60)}${separator}${pad(ms % 1000, 3)}`;
 }
 
-export function toSrt(result: unknown): string {
-  return buildCues(result)
-    .map((c, i) => `${i + 1}\n${timestamp(c.start, ',')} --> ${timestamp(c.end, ',')}\n${c.text}\n`)
+/**
+ * One line of cue text: a blank line would end the cue early, and `-->` on a line reads as a timing line to
+ * lenient parsers. Word tokens never hold either; ACE transcript items can.
+ */
+const cueLine = (text: string): string => text.replace(/\s+/g, ' ').trim().replace(/-->/g, '->');
+
+/** SRT from cues (times in [0, 100 h), as `buildCues` and `aceCues` make them); a named speaker prefixes its text. */
+export function formatSrt(cues: readonly Cue[]): string {
+  return cues
+    .map((c, i) => {
+      const text = cueLine(c.speaker ? `${c.speaker}: ${c.text}` : c.text);
+      return `${i + 1}\n${timestamp(c.start, ',')} --> ${timestamp(c.end, ',')}\n${text}\n`;
+    })
     .join('\n');
 }
 
 const escapeVtt = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-export function toVtt(result: unknown): string {
-  const cues = buildCues(result).map((c) => {
-    const voice = c.speakerId === null ? '' : `<v Speaker ${escapeVtt(c.speakerId)}>`;
-    return `${timestamp(c.start, '.')} --> ${timestamp(c.end, '.')}\n${voice}${escapeVtt(c.text)}\n`;
+/** WebVTT from cues; the voice is the speaker's name, else `Speaker <id>`. */
+export function formatVtt(cues: readonly Cue[]): string {
+  const body = cues.map((c) => {
+    const name = c.speaker ?? (c.speakerId === null ? null : `Speaker ${c.speakerId}`);
+    const voice = name === null ? '' : `<v ${escapeVtt(cueLine(name))}>`;
+    return `${timestamp(c.start, '.')} --> ${timestamp(c.end, '.')}\n${voice}${escapeVtt(cueLine(c.text))}\n`;
   });
-  return `WEBVTT\n\n${cues.join('\n')}`;
+  return `WEBVTT\n\n${body.join('\n')}`;
 }
+
+export const toSrt = (result: unknown): string => formatSrt(buildCues(result));
+export const toVtt = (result: unknown): string => formatVtt(buildCues(result));
 
 /** Plain text: one paragraph per speaker turn (`Speaker 0: …`), or the transcript without speakers. */
 export function toText(result: unknown): string {
@@ -152,40 +169,51 @@ export function toText(result: unknown): string {
   throw new JobhookError('JH_ERR_INVALID_ARGUMENT', 'this result has no transcript to export as text');
 }
 
+/** The text of each format for one kind of result. */
+export type Exporters<T> = Record<ExportFormat, (value: T) => string>;
+
+export const CONTENT_TYPES: Record<ExportFormat, string> = {
+  json: 'application/json; charset=utf-8',
+  txt: 'text/plain; charset=utf-8',
+  srt: 'application/x-subrip; charset=utf-8',
+  vtt: 'text/vtt; charset=utf-8',
+};
+
 /**
- * The export of `result` as `format`, or JH_ERR_INVALID_ARGUMENT saying why not: also for a result the
+ * The export of `value` as `format`, or JH_ERR_INVALID_ARGUMENT saying why not: also for a value the
  * builders cannot take, e.g. JSON nested 200 000 levels deep, whose RangeError (stack overflow) ended
- * `jobhook export` with exit 70 and a stack trace.
+ * `jobhook export` with exit 70 and a stack trace. `kept` says where the stored original can be read.
  */
-export function exportResult(result: unknown, format: ExportFormat): { body: string; contentType: string } {
+export function exportWith<T>(
+  exporters: Exporters<T>,
+  value: T,
+  format: ExportFormat,
+  kept = 'jobhook show <id> --json prints it',
+): { body: string; contentType: string } {
   try {
-    return buildExport(result, format);
+    return { body: exporters[format](value), contentType: CONTENT_TYPES[format] };
   } catch (error) {
     if (error instanceof JobhookError) throw error;
     const message = (error as Error).message;
     const reason = /call stack/i.test(message) ? 'it is nested too deeply' : message;
     throw new JobhookError(
       'JH_ERR_INVALID_ARGUMENT',
-      `the result cannot be exported as ${format}: ${reason}; the delivery is kept as received (jobhook show <id> --json prints it)`,
-      {
-        cause: error,
-      },
+      `the result cannot be exported as ${format}: ${reason}; the delivery is kept as received (${kept})`,
+      { cause: error },
     );
   }
 }
 
-function buildExport(result: unknown, format: ExportFormat): { body: string; contentType: string } {
-  switch (format) {
-    case 'json':
-      return { body: JSON.stringify(result, null, 2) + '\n', contentType: 'application/json; charset=utf-8' };
-    case 'txt':
-      return { body: toText(result), contentType: 'text/plain; charset=utf-8' };
-    case 'srt':
-      return { body: toSrt(result), contentType: 'application/x-subrip; charset=utf-8' };
-    case 'vtt':
-      return { body: toVtt(result), contentType: 'text/vtt; charset=utf-8' };
-  }
-}
+const RESULT_EXPORTERS: Exporters<unknown> = {
+  json: (result) => JSON.stringify(result, null, 2) + '\n',
+  txt: toText,
+  srt: toSrt,
+  vtt: toVtt,
+};
+
+/** The export of an AI API result as `format` (see `exportWith`). */
+export const exportResult = (result: unknown, format: ExportFormat): { body: string; contentType: string } =>
+  exportWith(RESULT_EXPORTERS, result, format);
 
 /**
  * The formats `exportResult` can build for this result, decided by the same checks it makes (a punctuate,

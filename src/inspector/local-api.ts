@@ -10,6 +10,9 @@ import { listenOn } from '../http-listen.js';
 import type { Store } from '../store/store.js';
 import type { RequestKind } from '../types.js';
 import { exportResult, type ExportFormat } from './exports.js';
+import { download, error, json, readJson } from './http-answers.js';
+import { createLiveEvents } from './live-events.js';
+import { routePush } from './push-routes.js';
 import { toRefusalView, type InspectorRefusal } from './refusal-view.js';
 import { createRefusalLog, guardRequest } from './request-guard.js';
 import { readRequestDetail, toListView } from './request-view.js';
@@ -34,6 +37,11 @@ export interface LocalApiOptions {
    * served at `GET /api/refusals`. @defaultValue none: the route answers an empty list, marked unavailable
    */
   refusals?: () => readonly InspectorRefusal[];
+  /**
+   * Re-creates a kept subscription by name (the subscription keeper's repair), for
+   * `POST /api/subscriptions/{name}/recreate`. @defaultValue none: that route answers 503 (no keeper here)
+   */
+  recreateSubscription?: (name: string) => Promise<void>;
   logger?: Logger;
 }
 
@@ -43,7 +51,6 @@ export interface LocalApi {
   close(): Promise<void>;
 }
 
-const MAX_MINT_BODY_BYTES = 64 * 1024;
 const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url));
 const PAGE_FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -51,6 +58,8 @@ const PAGE_FILES: Record<string, { file: string; type: string }> = {
   '/dom.js': { file: 'dom.js', type: 'text/javascript; charset=utf-8' },
   '/detail.js': { file: 'detail.js', type: 'text/javascript; charset=utf-8' },
   '/results.js': { file: 'results.js', type: 'text/javascript; charset=utf-8' },
+  '/subscriptions.js': { file: 'subscriptions.js', type: 'text/javascript; charset=utf-8' },
+  '/insights.js': { file: 'insights.js', type: 'text/javascript; charset=utf-8' },
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
 };
 /** No inline script or style, no other origin: stored payloads are shown as text and can load nothing. */
@@ -64,7 +73,8 @@ const SECURITY_HEADERS = {
 /**
  * The local JSON API (loopback only by default): what the inspector page and scripts read.
  * GET /api/requests, GET /api/requests/:id (request ID or jobId), GET /api/refusals, POST /api/mint,
- * GET /healthz.
+ * GET /healthz; subscriptions and ACE insight records (push-routes.ts): GET /api/subscriptions,
+ * POST /api/subscriptions/:name/recreate, GET /api/insights, GET /api/insights/:domain/:sourceRecordId[/export.*].
  * Only for this machine's scripts and the inspector page itself: a `Host` it does not serve, a write
  * from another web page, and a write that is not `application/json` are refused (see request-guard.ts).
  */
@@ -98,7 +108,7 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
       res.writeHead(200, { 'content-type': page.type, 'content-length': body.length, 'cache-control': 'no-cache' });
       return void res.end(body);
     }
-    if (req.method === 'GET' && path === '/api/events') return events(req, res);
+    if (req.method === 'GET' && path === '/api/events') return live.open(req, res);
     const exported = /^\/api\/requests\/([^/]+)\/export\.(json|txt|srt|vtt)$/.exec(path);
     if (req.method === 'GET' && exported) {
       const request = await store.findRequest(decodeURIComponent(exported[1]!));
@@ -110,12 +120,7 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
       } catch (err) {
         return error(res, 422, (err as Error).message);
       }
-      res.writeHead(200, {
-        'content-type': out.contentType,
-        'content-disposition': `attachment; filename="${outcome.delivery.requestId}.${exported[2]}"`,
-        'content-length': Buffer.byteLength(out.body),
-      });
-      return void res.end(out.body);
+      return download(res, out, `${outcome.delivery.requestId}.${exported[2]}`);
     }
     if (req.method === 'GET' && path === '/api/requests') {
       const state = url.searchParams.get('state');
@@ -156,36 +161,11 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
       if (input.api !== undefined && typeof input.api !== 'string') return error(res, 400, 'api must be a string');
       return json(res, 201, await options.mint({ kind, api: input.api }));
     }
+    if (await routePush(req, res, url, options)) return;
     return error(res, 404, 'not found');
   }
 
-  /** Server-sent events: `changed` whenever the listed requests change (polled once a second). */
-  const streams = new Set<ServerResponse>();
-  let lastSignature = '';
-  const watch = setInterval(() => {
-    if (streams.size === 0) return;
-    void store
-      .listRequests({ limit: 500 })
-      .then((rows) => {
-        const refused = options.refusals?.();
-        const signature = rows
-          .map((r) => `${r.requestId}:${r.state}:${r.submitState}:${r.deliveryCount}:${r.updatedAt}`)
-          .concat(refused ? [`refused:${refused.length}:${refused[0]?.at ?? ''}`] : [])
-          .join('|');
-        if (signature === lastSignature) return;
-        lastSignature = signature;
-        for (const stream of streams) stream.write(`event: changed\ndata: {}\n\n`);
-      })
-      .catch((err: unknown) => logger?.warn({ err }, 'inspector event check failed'));
-  }, 1000);
-  watch.unref();
-
-  function events(req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    res.write(': jobhook inspector events\n\n');
-    streams.add(res);
-    req.on('close', () => streams.delete(res));
-  }
+  const live = createLiveEvents({ store, refusals: options.refusals, logger });
 
   const server = createServer({ headersTimeout: 10_000, requestTimeout: 0 }, (req, res) => {
     route(req, res).catch((err: unknown) => {
@@ -201,8 +181,7 @@ export function createLocalApi(options: LocalApiOptions): LocalApi {
       return listenOn(server, port, host);
     },
     close() {
-      clearInterval(watch);
-      for (const stream of streams) stream.end();
+      live.close();
       return new Promise((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -231,39 +210,5 @@ function validEscapes(path: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-function json(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-  });
-  res.end(body);
-}
-
-function error(res: ServerResponse, status: number, message: string): void {
-  json(res, status, { error: { message } });
-}
-
-/** Reads a small JSON object body; `{}` for an empty body, `undefined` when it is not a JSON object. */
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_MINT_BODY_BYTES) return undefined;
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
-  if (text === '') return {};
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
   }
 }
