@@ -167,13 +167,13 @@ async function probeNotification(
   emit: Emit,
 ): Promise<void> {
   const check = verificationToken === null ? 'notification-without-token' : 'notification-with-token';
+  // Shaped like no notification (no `uuid`/`event`): the receiver stores it as any body, but no event is
+  // indexed, so no `onEvent('*')` handler and no `--forward-to` target ever sees the probe.
   const envelope = {
-    uuid: `jobhook-doctor-${randomUUID()}`,
-    event: DOCTOR_EVENT,
+    jobhookDoctor: `probe ${randomUUID()}`,
+    event: null,
+    note: `sent by jobhook doctor to check the receiver (${DOCTOR_EVENT})`,
     timestamp: new Date().toISOString(),
-    subscriptionId: 'jobhook-doctor',
-    ownerId: 'jobhook-doctor',
-    body: { note: 'sent by jobhook doctor to check the receiver' },
   };
   const headers: Record<string, string> = {
     'Content-Type': 'application/json; charset=UTF-8',

@@ -86,7 +86,7 @@ describe('emulator wire format', () => {
     expect(await ok.json()).toMatchObject({
       token_type: 'bearer',
       expires_in: 3600,
-      scope: 'AI',
+      scope: 'AI RingSense SubscriptionWebhook',
       refresh_token: expect.any(String),
     });
   });
