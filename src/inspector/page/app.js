@@ -1,10 +1,12 @@
 // jobhook inspector: a list of requests kept live by server-sent events, a request's page (detail.js), and
-// the webhook traffic the receiver refused. Routes: #/ (list), #/requests/<id>, #/refused.
+// the webhook traffic the receiver refused, kept subscriptions and ACE insight records. Routes: #/ (list),
+// #/requests/<id>, #/refused, #/subscriptions, #/insights, #/insights/<domain>/<sourceRecordId>.
 'use strict';
 
 (() => {
   const { el, nodes, api, time, seconds, shortApi, requestHref, withToken } = globalThis.jobhook;
   const { stateBadge, deadBadge, unverifiedBadge, renderDetail } = globalThis.jobhook;
+  const { renderSubscriptions, renderInsightsList, renderInsight } = globalThis.jobhook;
 
   let requests = [];
   const apis = new Set();
@@ -130,20 +132,50 @@
     }
   }
 
+  /** Shows the view's error in place of the view: the user sees why, and the other tabs keep working. */
+  async function showing(view, render, back) {
+    try {
+      await render();
+    } catch (err) {
+      view.replaceChildren(...nodes(back, el('p', { class: 'error' }, err.message)));
+    }
+  }
+
+  const VIEWS = ['list-view', 'detail-view', 'refused-view', 'subscriptions-view', 'insights-view'];
+
   async function route() {
     const hash = location.hash;
     // `#/r/<id>` is the route of earlier versions: bookmarks keep working.
     const detail = /^#\/(?:requests|r)\/(.+)$/.exec(hash);
-    const refused = hash === '#/refused';
-    document.getElementById('list-view').hidden = Boolean(detail) || refused;
-    document.getElementById('detail-view').hidden = !detail;
-    document.getElementById('refused-view').hidden = !refused;
-    document.getElementById('filters').hidden = Boolean(detail) || refused;
+    const record = /^#\/insights\/([^/]+)\/(.+)$/.exec(hash);
+    const tab = detail
+      ? 'detail-view'
+      : hash === '#/refused'
+        ? 'refused-view'
+        : hash === '#/subscriptions'
+          ? 'subscriptions-view'
+          : hash.startsWith('#/insights')
+            ? 'insights-view'
+            : 'list-view';
+    for (const id of VIEWS) document.getElementById(id).hidden = id !== tab;
+    document.getElementById('filters').hidden = tab !== 'list-view';
+    const current = {
+      'refused-view': '#/refused',
+      'subscriptions-view': '#/subscriptions',
+      'insights-view': '#/insights',
+    };
     for (const link of document.querySelectorAll('nav a')) {
-      link.toggleAttribute('aria-current', link.getAttribute('href') === (refused ? '#/refused' : '#/'));
+      link.toggleAttribute('aria-current', link.getAttribute('href') === (current[tab] ?? '#/'));
     }
+    const view = document.getElementById(tab);
     if (detail) await showDetail(decodeURIComponent(detail[1]));
-    else if (refused) await renderRefused();
+    else if (tab === 'refused-view') await renderRefused();
+    else if (tab === 'subscriptions-view') await showing(view, () => renderSubscriptions(view), null);
+    else if (record) {
+      const back = el('p', {}, el('a', { href: '#/insights' }, '← all insight records'));
+      const [domain, id] = [decodeURIComponent(record[1]), decodeURIComponent(record[2])];
+      await showing(view, () => renderInsight(view, domain, id), back);
+    } else if (tab === 'insights-view') await showing(view, () => renderInsightsList(view), null);
     else await Promise.all([refreshList(), renderRefused()]);
   }
 
@@ -153,6 +185,10 @@
     source.addEventListener('open', () => dot.classList.add('on'));
     source.addEventListener('error', () => dot.classList.remove('on'));
     source.addEventListener('changed', () => void route());
+    // A new version of an insight record: only the insight views show them.
+    source.addEventListener('insights', () => {
+      if (location.hash.startsWith('#/insights')) void route();
+    });
   }
 
   document.getElementById('filters').addEventListener('input', (e) => {
