@@ -48,6 +48,8 @@ export interface PlatformAnswer {
 export interface Platform {
   post(path: string, body: unknown, query?: Record<string, string>): Promise<PlatformAnswer>;
   get(path: string): Promise<PlatformAnswer>;
+  /** The SDK's `platform.put` (a subscription's filters and lifetime, reference §4). */
+  put(path: string, body: unknown): Promise<PlatformAnswer>;
   delete(path: string): Promise<PlatformAnswer>;
   /**
    * Logs in, or refreshes an access token that expires within two minutes, so that a call made right after
@@ -251,6 +253,7 @@ export function createPlatform(credentials: PlatformCredentials, options: Platfo
   return {
     post: (path, body, query) => answer(() => platform.post(path, body, query)),
     get: (path) => answer(() => platform.get(path)),
+    put: (path, body) => answer(() => platform.put(path, body)),
     delete: (path) => answer(() => platform.delete(path)),
     ready,
     async close() {
