@@ -1,5 +1,5 @@
 import { isJobhookError, JobhookError } from '../errors.js';
-import { parseAceInsights, type AceRecordingInsights } from '../ringcentral/ace.js';
+import { insightsOfStoredBody, type AceRecordingInsights } from '../ringcentral/ace.js';
 import type { StoreReader } from '../store/store.js';
 import type { InsightsKey, InsightsRecord } from '../types.js';
 
@@ -137,19 +137,8 @@ export async function readInsights(store: InsightsReader, key: InsightsKey): Pro
   return { record, insights: insightsOfBody(delivery.body) };
 }
 
-/** An event envelope's `body`, or a `RecordingInsights` read back through REST, parsed. */
-export function insightsOfBody(body: Buffer): AceRecordingInsights {
-  const text = body.toString('utf8');
-  let value: unknown;
-  try {
-    value = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
-  } catch (error) {
-    throw new JobhookError('JH_ERR_INVALID_ARGUMENT', 'ACE insights: the stored body is not JSON', { cause: error });
-  }
-  const envelope = value as { uuid?: unknown; event?: unknown; body?: unknown } | null;
-  const isEnvelope = typeof envelope === 'object' && envelope !== null && 'uuid' in envelope && 'event' in envelope;
-  return parseAceInsights(isEnvelope ? envelope.body : value);
-}
+/** See `insightsOfStoredBody` (src/ringcentral/ace.ts). */
+export const insightsOfBody = insightsOfStoredBody;
 
 const DEFAULT_SAFETY_POLL_MS = 5000;
 /** Records the safety poll reads, most recently updated first. */

@@ -1,4 +1,4 @@
-import { parseAceInsights, type AceRecordingInsights } from '../ringcentral/ace.js';
+import { insightsOfStoredBody, type AceRecordingInsights } from '../ringcentral/ace.js';
 import { parseNotification } from '../ringcentral/notification.js';
 import type { DeliveryRecord, DeliverySource, RequestRecord } from '../types.js';
 
@@ -142,11 +142,7 @@ export function insightsInput(delivery: DeliveryRecord, common: Common): Insight
     lastModifiedTime: n.insights.lastModifiedTime,
     source: delivery.source,
     get record() {
-      if (!record) {
-        const value = jsonOf(delivery.body);
-        record = parseAceInsights(n.uuid === null ? value : value.body);
-      }
-      return record;
+      return (record ??= insightsOfStoredBody(delivery.body));
     },
   };
 }

@@ -1,9 +1,8 @@
-import { JobhookError } from '../errors.js';
 import {
-  parseAceInsights,
   type AceInsightUnit,
   type AceRecordingInsights,
   type AceSpeaker,
+  insightsOfStoredBody,
 } from '../ringcentral/ace.js';
 import { isCaptionTime } from './exports.js';
 
@@ -137,20 +136,5 @@ export function toInsightsView(insights: AceRecordingInsights): InsightsView {
   };
 }
 
-/**
- * The insights held by a stored delivery: a notification envelope whose `body` is the insights, or a bare
- * `RecordingInsights` read back through REST. The same reading as the client's `insightsOfBody`, which the
- * inspector may not import (features do not import each other).
- */
-export function insightsOfDeliveryBody(body: Buffer): AceRecordingInsights {
-  const text = body.toString('utf8');
-  let value: unknown;
-  try {
-    value = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
-  } catch (error) {
-    throw new JobhookError('JH_ERR_INVALID_ARGUMENT', 'ACE insights: the stored body is not JSON', { cause: error });
-  }
-  const envelope = value as { uuid?: unknown; event?: unknown; body?: unknown } | null;
-  const isEnvelope = typeof envelope === 'object' && envelope !== null && 'uuid' in envelope && 'event' in envelope;
-  return parseAceInsights(isEnvelope ? envelope.body : value);
-}
+/** See `insightsOfStoredBody` (src/ringcentral/ace.ts). */
+export const insightsOfDeliveryBody = insightsOfStoredBody;

@@ -247,3 +247,21 @@ export function isNewerInsights(candidate: AceRecordingInsights, current: AceRec
   if (Number.isNaN(a)) return false;
   return Number.isNaN(b) || a > b;
 }
+
+/**
+ * The insights of a stored delivery: an event envelope's `body`, or a `RecordingInsights` read back through
+ * REST, parsed permissively (a UTF-8 BOM skipped, as the indexer does). JH_ERR_INVALID_ARGUMENT when the
+ * bytes are no JSON or hold no insights.
+ */
+export function insightsOfStoredBody(body: Buffer): AceRecordingInsights {
+  const decoded = body.toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(decoded.startsWith('\uFEFF') ? decoded.slice(1) : decoded);
+  } catch (error) {
+    throw new JobhookError('JH_ERR_INVALID_ARGUMENT', 'ACE insights: the stored body is not JSON', { cause: error });
+  }
+  const envelope = value as { uuid?: unknown; event?: unknown; body?: unknown } | null;
+  const isEnvelope = typeof envelope === 'object' && envelope !== null && 'uuid' in envelope && 'event' in envelope;
+  return parseAceInsights(isEnvelope ? envelope.body : value);
+}
