@@ -23,6 +23,21 @@ export function parseDuration(flag: string, value: string): number {
   return ms;
 }
 
+const LIFETIME_UNITS_S: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800, y: 31_536_000 };
+
+/**
+ * A subscription lifetime in whole seconds: `3600`, `90m`, `7d`, `10y` (a year is 365 days). Longer than
+ * other durations (no timer waits for it), at least 1 s; the platform's maximum is applied where it is sent.
+ */
+export function parseLifetime(flag: string, value: string): number {
+  const match = /^(\d+)\s*([smhdwy]?)$/.exec(value.trim());
+  const seconds = match ? Number(match[1]) * LIFETIME_UNITS_S[match[2] || 's']! : NaN;
+  if (!Number.isSafeInteger(seconds) || seconds < 1) {
+    throw invalid(flag, value, 'a lifetime such as 3600, 90m, 7d or 10y (at least 1s)');
+  }
+  return seconds;
+}
+
 /**
  * node's parseArgs errors (several sentences, the flag quoted twice) as one line that says the fix: the
  * nearest known flag for a typo, the missing value's form, or that a switch takes no value.

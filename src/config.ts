@@ -11,6 +11,7 @@ import {
   parseLogFormat,
   parseMediaUrl,
   parseHttpUrl,
+  parseLifetime,
   parsePort,
   parsePublicUrl,
   parseSize,
@@ -96,6 +97,23 @@ export interface Config {
   readonly envFile: string | null;
   /** `jobhook emulate`: the settings given on the command line (defaults fill the rest). */
   readonly emulator: Readonly<EmulatorConfig>;
+  /** `subscribe --filter` (repeatable): the event filters to subscribe to. @defaultValue [] */
+  readonly filters: readonly string[];
+  /** `subscribe --name`: the subscription's local name; null: derived from the filters (`ace` for `subscribe ace`). */
+  readonly name: string | null;
+  /** `subscribe --expires-in`: the lifetime asked for, in seconds; null: the maximum. */
+  readonly expiresInS: number | null;
+  /**
+   * `subscribe`/`serve`/`dev`: the largest `expiresIn` sent (the spec's WebHook maximum, 10 years; larger
+   * values are clamped). @defaultValue 315_360_000
+   */
+  readonly maxExpiresInS: number;
+  /** `subscribe ace --domains pbx,rcv` (validated by the command); null: all five. */
+  readonly domains: readonly string[] | null;
+  /** `subscribe --replace`: replace a kept subscription of the same name. */
+  readonly replace: boolean;
+  /** `serve`/`dev`: how often the subscription keeper checks the kept subscriptions. @defaultValue 60_000 */
+  readonly keeperIntervalMs: number;
   /**
    * Options given by flag or environment variable rather than defaulted: `mint`/`submit` take the URL a
    * running server recorded unless the user named one.
@@ -167,6 +185,13 @@ const OPTIONS = {
   'notify-retries': { type: 'string', env: undefined, default: undefined },
   'ace-delay': { type: 'string', env: undefined, default: undefined },
   'reminder-period': { type: 'string', env: undefined, default: undefined },
+  filter: { type: 'string', env: undefined, default: undefined, multiple: true },
+  name: { type: 'string', env: undefined, default: undefined },
+  'expires-in': { type: 'string', env: undefined, default: undefined },
+  'max-expires-in': { type: 'string', env: 'JOBHOOK_MAX_EXPIRES_IN', default: '315360000' },
+  domains: { type: 'string', env: undefined, default: undefined },
+  replace: { type: 'boolean', env: undefined, default: undefined },
+  'keeper-interval': { type: 'string', env: 'JOBHOOK_KEEPER_INTERVAL', default: '60s' },
   json: { type: 'boolean', env: undefined, default: undefined },
   help: { type: 'boolean', env: undefined, default: undefined },
   version: { type: 'boolean', env: undefined, default: undefined },
@@ -296,6 +321,21 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv 
       ),
     ),
     envFile: pick('env-file') ?? null,
+    filters: Object.freeze(Array.isArray(values.filter) ? values.filter : []),
+    name: pick('name') ?? null,
+    expiresInS: pick('expires-in') === undefined ? null : parseLifetime('--expires-in', pick('expires-in')!),
+    maxExpiresInS: parseLifetime('--max-expires-in', pick('max-expires-in')!),
+    domains:
+      pick('domains') === undefined
+        ? null
+        : Object.freeze(
+            pick('domains')!
+              .split(',')
+              .map((d) => d.trim())
+              .filter((d) => d !== ''),
+          ),
+    replace: values.replace === true,
+    keeperIntervalMs: parseKeeperInterval(pick('keeper-interval')!),
     emulator: Object.freeze(parseEmulatorOptions(values, env)),
     explicit,
   };
@@ -333,5 +373,12 @@ function parseRateBudget(value: string | undefined): { capacity: number; windowM
 function parseLease(value: string): number {
   const ms = parseDuration('--handler-lease', value);
   if (ms < 1000) throw invalid('--handler-lease', value, 'a duration of at least 1s, such as 60s');
+  return ms;
+}
+
+/** A keeper checking more often than every second would spend the Light group's budget on lists. */
+function parseKeeperInterval(value: string): number {
+  const ms = parseDuration('--keeper-interval', value);
+  if (ms < 1000) throw invalid('--keeper-interval', value, 'a duration of at least 1s, such as 60s');
   return ms;
 }

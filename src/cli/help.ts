@@ -36,6 +36,8 @@ const SERVER_FLAGS: readonly FlagName[] = [
   'max-body',
   'shutdown-timeout',
   'handler-lease',
+  'keeper-interval',
+  'max-expires-in',
   'rate-budget',
   'env-file',
   'log-level',
@@ -202,6 +204,65 @@ const COMMANDS: Record<string, CommandHelp> = {
     flags: ['json', 'db'],
     examples: ['jobhook show 0192f3a1', 'jobhook show 0192f3a1-7c2e-7d51-9b0e-5a3f8e1c2d4b --json'],
   },
+  subscribe: {
+    summary: 'create a push-notification subscription delivering to this server, kept alive by serve/dev',
+    synopsis:
+      'jobhook subscribe --filter <eventFilter>… [--name <n>] [--expires-in <d>] [--replace] | jobhook subscribe ace [--domains <list>]',
+    details:
+      'A WebHook subscription through the official SDK: its address is a minted subscription URL of the running\n' +
+      'serve/dev (the URL it recorded, or --public-url), with a verification token; expiresIn is sent at the top\n' +
+      'level. Saved before the platform is called; a refused create stays listed as Failed, and a running serve/dev\n' +
+      'keeps trying. Every filter the platform disables (a missing RingSense scope or permission) is a warning.\n' +
+      'A name already kept is refused unless --replace. Same credentials as submit (the jobhook dev emulator without any).',
+    flags: [
+      'filter',
+      'domains',
+      'name',
+      'expires-in',
+      'max-expires-in',
+      'replace',
+      'public-url',
+      'path-prefix',
+      'json',
+      'db',
+      'emulator-port',
+      'env-file',
+      'log-level',
+    ],
+    examples: [
+      'jobhook subscribe ace',
+      'jobhook subscribe ace --domains pbx,rcv --name calls-and-meetings',
+      'jobhook subscribe --filter /restapi/v1.0/account/~/telephony/sessions --expires-in 30d',
+    ],
+  },
+  subscriptions: {
+    summary: 'list the kept subscriptions: status, platform id, expiry, last event, blacklist reason, disabled filters',
+    synopsis: 'jobhook subscriptions [--json]',
+    flags: ['json', 'db'],
+    examples: ['jobhook subscriptions', 'jobhook subscriptions --json'],
+  },
+  unsubscribe: {
+    summary: 'delete a kept subscription on the platform (already gone is fine) and forget it',
+    synopsis: 'jobhook unsubscribe <name|platformId>',
+    flags: ['json', 'db', 'emulator-port', 'env-file', 'log-level'],
+    examples: ['jobhook unsubscribe ace'],
+  },
+  insights: {
+    summary: 'ACE insight records: list them, or show one (read back through REST when not stored)',
+    synopsis: 'jobhook insights [<domain> <sourceRecordId>] [--json]',
+    details:
+      'Domains: pbx, rcv, rcx, ms-teams, nice-incontact. A record not stored yet (missed while the receiver was down)\n' +
+      'is read back through ACE\'s REST endpoint and stored as the webhook would have. Same credentials as submit.',
+    flags: ['json', 'limit', 'db', 'emulator-port', 'env-file', 'log-level'],
+    examples: ['jobhook insights', 'jobhook insights pbx 2728084995017 --json'],
+  },
+  doctor: {
+    summary: 'pre-flight before going live: credentials, app scopes, ACE permission, public URL handshake, subscriptions',
+    synopsis: 'jobhook doctor [--public-url <url>] [--json]',
+    details: 'Exit 0 when nothing failed (warnings allowed); 2 configuration, 6 platform unreachable, 7 database.',
+    flags: ['public-url', 'json', 'db', 'emulator-port', 'env-file', 'log-level'],
+    examples: ['jobhook doctor', 'jobhook doctor --public-url https://abc.ngrok.app --json'],
+  },
   'rotate-secret': {
     summary: 'add a new callback secret; URLs minted with older ones keep working',
     synopsis: 'jobhook rotate-secret',
@@ -238,10 +299,10 @@ ${COMMAND_NAMES.map((name) => `  ${name.padEnd(16)}${COMMANDS[name]!.summary}`).
   help <command>  that command's options and examples (same as jobhook <command> --help)
 
 Common options: --db <file> (default ./jobhook.db), --json, --log-level <level>, -h/--help, --version.
-Credentials (submit, reconcile, serve): RC_SERVER_URL, RC_APP_CLIENT_ID, RC_APP_CLIENT_SECRET, RC_USER_JWT
-(aliases RC_CLIENT_ID, RC_CLIENT_SECRET, RC_JWT; the first name wins) from the environment or the nearest
-.env up to the project root (--env-file); all four or none. With none, only a local emulator (RC_SERVER_URL
-unset or on 127.0.0.1) is used, with made-up credentials.
+Credentials (submit, reconcile, serve, subscribe, insights, doctor): RC_SERVER_URL, RC_APP_CLIENT_ID,
+RC_APP_CLIENT_SECRET, RC_USER_JWT (aliases RC_CLIENT_ID, RC_CLIENT_SECRET, RC_JWT; the first name wins) from
+the environment or the nearest .env up to the project root (--env-file); all four or none. With none, only a
+local emulator (RC_SERVER_URL unset or on 127.0.0.1) is used, with made-up credentials.
 Exit codes: 0 ok, 1 not found, 2 usage, 3 job failed, 4 timeout, 5 expired, 6 unreachable, 7 database
 (docs/errors.md).
 

@@ -17,13 +17,26 @@ import { describeEnvFile, loadEnvFile } from './env-file.js';
 import { describeFailure, type FailureContext } from './failure.js';
 import { COMMAND_NAMES, commandHelp, HELP } from './help.js';
 import { reconcileCommand } from './reconcile-command.js';
+import { doctorCommand } from './doctor.js';
+import { insightsCommand } from './insights-command.js';
+import { subscribeCommand, subscriptionsCommand, unsubscribeCommand } from './subscribe.js';
 import { submitCommand } from './submit.js';
 import { enrollCommand } from './enroll.js';
 import { waitCommand } from './wait.js';
 import { serve } from './serve.js';
 
 /** Commands that only read an existing database: run elsewhere, they must not create an empty one. */
-const READ_COMMANDS = new Set(['requests', 'show', 'export', 'retry', 'reconcile', 'wait', 'prune']);
+const READ_COMMANDS = new Set([
+  'requests',
+  'show',
+  'export',
+  'retry',
+  'reconcile',
+  'wait',
+  'prune',
+  'subscriptions',
+  'unsubscribe',
+]);
 
 /** What the error report needs to name the flag or the fix; filled in once the arguments are parsed. */
 const failureContext: FailureContext = { command: null, config: null };
@@ -103,6 +116,16 @@ async function main(argv: string[]): Promise<number> {
     case 'prune':
       await pruneCommand(config, process.stdout);
       return 0;
+    case 'subscribe':
+      return subscribeCommand(config, args, process.stdout);
+    case 'subscriptions':
+      return subscriptionsCommand(config, process.stdout);
+    case 'unsubscribe':
+      return unsubscribeCommand(config, args, process.stdout);
+    case 'insights':
+      return insightsCommand(config, args, process.stdout);
+    case 'doctor':
+      return doctorCommand(config, args, process.stdout);
     case 'rotate-secret':
       await rotateSecretCommand(config, process.stdout);
       return 0;

@@ -5,6 +5,9 @@ import { createEmulator, type Emulator } from '../emulator/server.js';
 import { createLocalApi } from '../inspector/local-api.js';
 import { createEnvelopeIndexer } from '../receiver/envelope-indexer.js';
 import { createReceiver } from '../receiver/receiver.js';
+import { createPlatform } from '../ringcentral/platform.js';
+import { rateBudgetKey } from '../ringcentral/rate-budget-key.js';
+import { SubscriptionKeeper } from '../subscriptions/keeper.js';
 import { clientFor, devCredentials, resolveCredentials, type CredentialSource } from './client.js';
 import { advertiseServer } from './advertised-server.js';
 import { openTunnel } from './tunnel.js';
@@ -57,9 +60,32 @@ export async function serve(
   const publicAddress = await receiver.listen(config.port, config.host);
   const tunnel = config.tunnel ? await openTunnel(config.tunnel, publicAddress.port) : null;
   const publicUrl = tunnel?.url ?? publicBaseUrl(config, publicAddress.port);
+  // The subscription keeper (one per database: a store lease), with credentials or dev's emulator only.
+  // It gets this start's public URL: a new tunnel address moves every subscription in its first round.
+  const keeperCredentials = source.kind === 'configured' ? source.credentials : null;
+  const keeperPlatform = keeperCredentials ? createPlatform(keeperCredentials) : null;
+  const keeper =
+    keeperCredentials && keeperPlatform
+      ? new SubscriptionKeeper({
+          platform: keeperPlatform,
+          store,
+          keyring,
+          publicUrl,
+          pathPrefix: config.pathPrefix,
+          intervalMs: config.keeperIntervalMs,
+          maxExpiresInS: config.maxExpiresInS,
+          // The backfill's ACE reads share the Light group's budget with every process of this app and user;
+          // a local emulator states no limit.
+          backfillBudget: isLoopbackServer(keeperCredentials.server) ? null : { key: rateBudgetKey(keeperCredentials) },
+          onBackfilled: () => indexer.notify(),
+          logger,
+        })
+      : null;
   const localApi = createLocalApi({
     store,
     mint: minterFor(runtime, config, publicUrl),
+    // The inspector's Re-create button: the keeper re-creates at once when it holds the lease, else its holder does.
+    recreateSubscription: keeper ? (name) => keeper.recreate(name) : undefined,
     token: config.localToken,
     // Refused webhooks (wrong path, bad tag…) shown in the inspector: a callback that never arrives is otherwise invisible.
     refusals: () => receiver.refusals.recent(),
@@ -76,6 +102,7 @@ export async function serve(
   const jobhook =
     source.kind === 'configured' ? await clientFor(runtime, config, source.credentials, logger, { publicUrl }) : null;
   jobhook?.reconciler.start();
+  keeper?.start();
   if (source.kind === 'configured') {
     logger.info(
       { server: source.credentials.server },
@@ -88,6 +115,7 @@ export async function serve(
       'reconciliation is off: set RC_SERVER_URL, RC_APP_CLIENT_ID, RC_APP_CLIENT_SECRET and RC_USER_JWT to enable it',
     );
   }
+  if (!keeper) logger.info('the subscription keeper is off: it needs the RC_* credentials (or jobhook dev)');
   if (config.acceptPaths.length > 0) {
     logger.warn(
       { accepting: config.acceptPaths.map((path) => `${publicUrl}${path}`) },
@@ -162,6 +190,11 @@ export async function serve(
           track('receiver', receiver.close({ graceMs })),
           track('local API', localApi.close()),
           track('client', jobhook?.close()),
+          // A round in progress finishes (its writes need the store), then the keeper's session is revoked.
+          track(
+            'keeper',
+            keeper?.stop().then(() => keeperPlatform?.close()),
+          ),
           forwards,
           track('tunnel', tunnel?.close()),
         ]);
@@ -178,6 +211,16 @@ export async function serve(
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+}
+
+/** `http://127.0.0.1:…`, `localhost`, `[::1]`: a local emulator (the real platform never is). */
+function isLoopbackServer(server: string): boolean {
+  try {
+    const host = new URL(server).hostname;
+    return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  } catch {
+    return false;
+  }
 }
 
 /**
