@@ -102,9 +102,10 @@ export class SubscriptionKeeper {
     void this.kick();
   }
 
-  /** Runs a round now, or right after the one in progress; resolves when it ended. */
+  /** Runs a round now, or right after the one in progress; resolves when it ended. Starts an idle keeper. */
   kick(): Promise<void> {
     if (this.#state === 'stopping' || this.#state === 'stopped') return Promise.resolve();
+    if (this.#state === 'idle') this.#state = 'standby';
     if (this.#running) {
       this.#queued ??= this.#running.then(() => {
         this.#queued = null;
