@@ -163,7 +163,10 @@ export const FLAGS = {
     what: 'ACE domains, comma-separated: pbx, rcv, rcx, ms-teams, nice-incontact',
     default: 'all five',
   },
-  replace: { usage: '--replace', what: 'replace the kept subscription of the same name (deleted on the platform first)' },
+  replace: {
+    usage: '--replace',
+    what: 'replace the kept subscription of the same name (deleted on the platform first)',
+  },
   'keeper-interval': {
     usage: '--keeper-interval <d>',
     what: 'how often the subscription keeper lists, renews, re-creates and moves the kept subscriptions',

@@ -252,12 +252,13 @@ const COMMANDS: Record<string, CommandHelp> = {
     synopsis: 'jobhook insights [<domain> <sourceRecordId>] [--json]',
     details:
       'Domains: pbx, rcv, rcx, ms-teams, nice-incontact. A record not stored yet (missed while the receiver was down)\n' +
-      'is read back through ACE\'s REST endpoint and stored as the webhook would have. Same credentials as submit.',
+      "is read back through ACE's REST endpoint and stored as the webhook would have. Same credentials as submit.",
     flags: ['json', 'limit', 'db', 'emulator-port', 'env-file', 'log-level'],
     examples: ['jobhook insights', 'jobhook insights pbx 2728084995017 --json'],
   },
   doctor: {
-    summary: 'pre-flight before going live: credentials, app scopes, ACE permission, public URL handshake, subscriptions',
+    summary:
+      'pre-flight before going live: credentials, app scopes, ACE permission, public URL handshake, subscriptions',
     synopsis: 'jobhook doctor [--public-url <url>] [--json]',
     details: 'Exit 0 when nothing failed (warnings allowed); 2 configuration, 6 platform unreachable, 7 database.',
     flags: ['public-url', 'json', 'db', 'emulator-port', 'env-file', 'log-level'],

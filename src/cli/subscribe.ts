@@ -55,7 +55,8 @@ export async function subscribeCommand(
 ): Promise<number> {
   const err = options.err ?? process.stderr;
   const ace = args[0] === 'ace';
-  if (args.length > (ace ? 1 : 0)) throw new JobhookError('JH_ERR_INVALID_ARGUMENT', `unexpected ${args.join(' ')}; ${USAGE}`);
+  if (args.length > (ace ? 1 : 0))
+    throw new JobhookError('JH_ERR_INVALID_ARGUMENT', `unexpected ${args.join(' ')}; ${USAGE}`);
   if (ace && config.filters.length > 0) {
     throw new JobhookError('JH_ERR_INVALID_ARGUMENT', `subscribe ace takes --domains, not --filter; ${USAGE}`);
   }
@@ -132,7 +133,8 @@ export async function unsubscribeCommand(
     const { record, deleted } = await unsubscribe({ platform, store: runtime.store, nameOrPlatformId: id });
     if (config.json) out.write(JSON.stringify({ unsubscribed: record.name, deleted }, null, 2) + '\n');
     else {
-      const what = deleted.length > 0 ? `deleted on the platform (${deleted.join(', ')})` : 'already gone from the platform';
+      const what =
+        deleted.length > 0 ? `deleted on the platform (${deleted.join(', ')})` : 'already gone from the platform';
       out.write(`unsubscribed ${record.name}: ${what}\n`);
     }
     return 0;

@@ -189,9 +189,7 @@ export async function keepSubscription(ctx: RoundContext, record: SubscriptionRe
     }
     if (record.platformId === null) {
       // Write-ahead: a create that reached the platform before its process died left a subscription here.
-      const left = ctx.list.find(
-        (i) => i.status === 'Active' && i.address === address && !ctx.deleted.has(i.id),
-      );
+      const left = ctx.list.find((i) => i.status === 'Active' && i.address === address && !ctx.deleted.has(i.id));
       if (left) {
         log.info({ newPlatformId: left.id }, 'adopted the subscription an interrupted create left');
         await save(ctx, record, fromInfo(ctx, left));
@@ -221,7 +219,10 @@ export async function keepSubscription(ctx: RoundContext, record: SubscriptionRe
     return;
   }
   if (info.status !== 'Active') {
-    log.warn({ status: info.status, blacklistedData: info.blacklistedData }, 'the subscription is not Active; re-creating');
+    log.warn(
+      { status: info.status, blacklistedData: info.blacklistedData },
+      'the subscription is not Active; re-creating',
+    );
     const bad = await save(ctx, record, {
       status: info.status,
       blacklistedData: info.blacklistedData,

@@ -74,7 +74,7 @@ export class SubscriptionKeeper {
   readonly #granted = new Map<string, number>();
   readonly #renewNow = new Set<string>();
   readonly #forced = new Set<string>();
-  readonly #failures = new Map<string, unknown>();
+  readonly #failures = new Map<string, Error>();
 
   constructor(options: KeeperOptions) {
     const intervalMs = options.intervalMs ?? 60_000;
@@ -232,7 +232,7 @@ export class SubscriptionKeeper {
         await keepSubscription(ctx, record);
         this.#failures.delete(record.name);
       } catch (error) {
-        this.#failures.set(record.name, error);
+        this.#failures.set(record.name, error instanceof Error ? error : new Error(String(error)));
       }
     }
     await removeDuplicates(ctx);
@@ -266,7 +266,8 @@ export class SubscriptionKeeper {
         if (report.stored > 0) this.#o.onBackfilled?.();
       },
       (error: unknown) => {
-        if (!this.#abort.signal.aborted) log.warn({ err: error }, 'backfill failed; read records back by id with jobhook insights');
+        if (!this.#abort.signal.aborted)
+          log.warn({ err: error }, 'backfill failed; read records back by id with jobhook insights');
       },
     );
     this.#backfills.add(task);

@@ -166,7 +166,10 @@ export function clampExpiresIn(expiresInS: number, maxExpiresInS = MAX_EXPIRES_I
  * @example
  * const info = await createSubscription(platform, { eventFilters: [aceEventFilter('pbx')], address, verificationToken, expiresInS: 315_360_000 });
  */
-export async function createSubscription(platform: Platform, input: CreateSubscriptionInput): Promise<SubscriptionInfo> {
+export async function createSubscription(
+  platform: Platform,
+  input: CreateSubscriptionInput,
+): Promise<SubscriptionInfo> {
   const answer = await platform.post(SUBSCRIPTION_PATH, {
     eventFilters: [...input.eventFilters],
     deliveryMode: { transportType: 'WebHook', address: input.address, verificationToken: input.verificationToken },

@@ -68,7 +68,7 @@ export async function startKeeperFixture(config: EmulatorConfig = {}): Promise<K
   const harness = await startHarness(tempDbPath());
   open.push(harness);
   const calls: Call[] = [];
-  const before = { hook: async (_method: string, _path: string): Promise<void> => {} };
+  const before: KeeperFixture['before'] = { hook: async () => {} };
 
   const platformFor = (tag: string): Platform => {
     const inner = createPlatform({ server: base, clientId: 'id', clientSecret: 'secret', jwt: fakeJwt() });

@@ -44,7 +44,9 @@ describe('SubscriptionKeeper', () => {
     // 55 minutes later: 5 minutes left of an hour, within its last 6.
     const later = f.keeper({ now: () => Date.now() + 3300_000 });
     await later.kick();
-    expect(renewals()).toEqual([expect.objectContaining({ path: `/restapi/v1.0/subscription/${info.id}/renew`, status: 200 })]);
+    expect(renewals()).toEqual([
+      expect.objectContaining({ path: `/restapi/v1.0/subscription/${info.id}/renew`, status: 200 }),
+    ]);
     expect(await f.harness.store.findSubscription('ace')).toMatchObject({ platformId: info.id, status: 'Active' });
   });
 
