@@ -1,7 +1,7 @@
 import { JobhookError } from '../errors.js';
 import { ACE_DOMAINS, aceEventFilter, isAceDomain, parseAceEvent, type AceDomain } from '../ringcentral/ace.js';
 
-/** Event filters and the local names of kept subscriptions: pure helpers of the CLI and the keeper. */
+/** Event filters, addresses and the local names of kept subscriptions: pure helpers of the CLI and the keeper. */
 
 /** The ACE domains whose insights events `filters` subscribe to, each once, in `ACE_DOMAINS` order. */
 export function aceDomainsOf(filters: readonly string[]): AceDomain[] {
@@ -71,3 +71,26 @@ export function defaultSubscriptionName(filters: readonly string[]): string {
   name = name.slice(0, MAX_NAME_CHARS).replace(/^[^A-Za-z0-9]+/, '');
   return name === '' ? 'events' : name;
 }
+
+/**
+ * Whether two addresses are one URL: the platform may echo an address normalised (a lower-case host, a
+ * default port dropped), and a keeper comparing text would then "move" the subscription every round.
+ */
+export function sameAddress(a: string | null, b: string | null): boolean {
+  if (a === null || b === null) return a === b;
+  try {
+    return new URL(a).href === new URL(b).href;
+  } catch {
+    return a === b;
+  }
+}
+
+/** The path of an address, or null when it is not a URL. */
+export const pathOf = (address: string | null): string | null => {
+  if (address === null) return null;
+  try {
+    return new URL(address).pathname;
+  } catch {
+    return null;
+  }
+};

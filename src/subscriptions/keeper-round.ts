@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import { callbackUrl, verifyMintedPath, type Keyring } from '../callback/callback-url.js';
 import { verificationTokenFor } from '../callback/verification-token.js';
-import { JobhookError } from '../errors.js';
 import type { Platform } from '../ringcentral/platform.js';
 import { PlatformNetworkError } from '../ringcentral/platform.js';
 import type { SubscriptionStore } from '../store/store.js';
@@ -12,6 +11,7 @@ import {
   renewSubscription,
   type SubscriptionInfo,
 } from './subscription-api.js';
+import { pathOf, sameAddress } from './filters.js';
 
 /**
  * One keeper round's work on one kept subscription, and the removal of duplicates (keeper.ts runs the
@@ -161,15 +161,6 @@ async function create(ctx: RoundContext, record: SubscriptionRecord, cause: Caus
   return saved;
 }
 
-const pathOf = (address: string | null): string | null => {
-  if (address === null) return null;
-  try {
-    return new URL(address).pathname;
-  } catch {
-    return null;
-  }
-};
-
 /** A `Pending` record a create elsewhere (`jobhook subscribe`) may still be working on. */
 export function isFreshPending(ctx: RoundContext, r: SubscriptionRecord): boolean {
   return r.platformId === null && r.status === 'Pending' && ctx.nowMs - Date.parse(r.updatedAt) < ctx.pendingGraceMs;
@@ -235,7 +226,7 @@ export async function keepSubscription(ctx: RoundContext, record: SubscriptionRe
     if (cleared && (await create(ctx, cleared, 'not-active'))) ctx.backfill(record, info.status);
     return;
   }
-  if ((info.address ?? record.address) !== address) {
+  if (!sameAddress(info.address ?? record.address, address)) {
     log.info({ from: info.address, to: address }, 'the public URL changed; moving the subscription');
     const atLimit = ctx.count >= ctx.subscriptionLimit;
     if (atLimit) await remove(ctx, record.name, info.id, 'moved (at the subscription limit: deleted first)');
@@ -309,9 +300,4 @@ export async function removeDuplicates(ctx: RoundContext): Promise<void> {
     if (!owner || isFreshPending(ctx, owner)) continue;
     await remove(ctx, owner.name, info.id, 'a duplicate of a kept subscription');
   }
-}
-
-/** The error a round saved for a subscription, as thrown to `recreate()` callers. */
-export function keeperFailure(record: SubscriptionRecord): JobhookError {
-  return new JobhookError('JH_ERR_PLATFORM_UNREACHABLE', record.lastError ?? 'not re-created');
 }

@@ -6,7 +6,7 @@ import type { SubscriptionStore } from '../store/store.js';
 import type { SubscriptionRecord } from '../types.js';
 import { backfillWindow, type BackfillBudget, type BackfillStore, type BackfillWindowOptions } from './backfill.js';
 import { aceDomainsOf } from './filters.js';
-import { keeperFailure, keepSubscription, removeDuplicates, type RoundContext } from './keeper-round.js';
+import { keepSubscription, removeDuplicates, type RoundContext } from './keeper-round.js';
 import { listSubscriptions, MAX_EXPIRES_IN_S } from './subscription-api.js';
 
 /**
@@ -273,4 +273,9 @@ export class SubscriptionKeeper {
     this.#backfills.add(task);
     void task.finally(() => this.#backfills.delete(task));
   }
+}
+
+/** The error a round saved for a subscription, as thrown to `recreate()` callers. */
+function keeperFailure(record: SubscriptionRecord): JobhookError {
+  return new JobhookError('JH_ERR_PLATFORM_UNREACHABLE', record.lastError ?? 'not re-created');
 }

@@ -20,7 +20,7 @@ import {
  */
 export interface SubscribeOptions {
   platform: Platform;
-  store: Pick<SubscriptionStore, 'saveSubscription' | 'findSubscription'>;
+  store: Pick<SubscriptionStore, 'saveSubscription' | 'findSubscription' | 'removeSubscription'>;
   /** Mints the delivery address (a subscription URL) and its verification token, recorded first. */
   mint: () => Promise<{ requestId: string; callbackUrl: string; verificationToken: string }>;
   name: string;
@@ -57,8 +57,8 @@ export async function subscribe(options: SubscribeOptions): Promise<Subscribed> 
         `a subscription named ${name} is kept already (${existing.status}${existing.platformId ? `, platform id ${existing.platformId}` : ''}); pass --replace to replace it, or --name to choose another name`,
       );
     }
-    // Deleted first: once the new record replaces it, nothing would know the old platform subscription.
-    if (existing.platformId) await deleteSubscription(platform, existing.platformId);
+    // Deleted first, with any copy at its address: once the new record replaces it, nothing would know them.
+    await unsubscribe({ platform, store, nameOrPlatformId: name });
   }
   const maxExpiresInS = options.maxExpiresInS ?? MAX_EXPIRES_IN_S;
   const expiresIn = clampExpiresIn(options.expiresInS, maxExpiresInS);
