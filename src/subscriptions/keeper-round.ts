@@ -180,13 +180,17 @@ export async function keepSubscription(ctx: RoundContext, record: SubscriptionRe
     }
     if (record.platformId === null) {
       // Write-ahead: a create that reached the platform before its process died left a subscription here.
-      const left = ctx.list.find((i) => i.status === 'Active' && i.address === address && !ctx.deleted.has(i.id));
+      // A record that was Gone or Blacklisted when its re-creation failed was not delivering: backfill after.
+      const lost = record.status !== 'Pending' && record.status !== 'Failed';
+      const left = ctx.list.find(
+        (i) => i.status === 'Active' && sameAddress(i.address, address) && !ctx.deleted.has(i.id),
+      );
       if (left) {
         log.info({ newPlatformId: left.id }, 'adopted the subscription an interrupted create left');
-        await save(ctx, record, fromInfo(ctx, left));
+        if ((await save(ctx, record, fromInfo(ctx, left))) && lost) ctx.backfill(record, record.status);
         return;
       }
-      await create(ctx, record, record.status === 'Pending' ? 'new' : 'gone');
+      if ((await create(ctx, record, lost ? 'gone' : 'new')) && lost) ctx.backfill(record, record.status);
       return;
     }
     // Re-creation asked for (the inspector's button): new first, then the old one, so no event is lost.

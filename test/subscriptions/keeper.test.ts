@@ -124,6 +124,34 @@ describe('SubscriptionKeeper', () => {
     );
   });
 
+  it('a re-creation that failed is saved as the error, retried next round, and still backfills', async () => {
+    const f = await startKeeperFixture();
+    const { info } = await f.subscribeAce('ace');
+    await f.blacklist(info.id);
+    const backfills: BackfillWindowOptions[] = [];
+    const keeper = f.keeper({
+      backfill: async (o) => {
+        backfills.push(o);
+        return { records: 0, stored: 0 };
+      },
+    });
+    f.before.hook = async (method, path) => {
+      if (method === 'POST' && path === '/restapi/v1.0/subscription') throw new Error('connection reset');
+    };
+    await keeper.kick();
+    const failed = (await f.harness.store.findSubscription('ace'))!;
+    expect(failed).toMatchObject({ status: 'Blacklisted', platformId: null, lastError: 'connection reset' });
+    expect(await f.onPlatform()).toEqual([]); // the blacklisted one was deleted first
+    expect(backfills).toEqual([]);
+
+    f.before.hook = async () => {};
+    await keeper.kick();
+    expect(await f.harness.store.findSubscription('ace')).toMatchObject({ status: 'Active', lastError: null });
+    await waitFor(() => backfills.length === 1);
+    // No event yet: from the last time it was seen healthy (the create), minus the margin.
+    expect(backfills[0]!.fromMs).toBe(Date.parse(failed.checkedAt!) - BACKFILL_MARGIN_MS);
+  });
+
   it('moves every subscription to a new public URL, new first then old deleted, losing no event', async () => {
     const f = await startKeeperFixture();
     const { record, info } = await f.subscribeAce('ace');
