@@ -3,6 +3,7 @@ import { isJobhookError, JobhookError } from '../errors.js';
 import type { HandlerQueue, RunOutcome, StoreReader } from '../store/store.js';
 import type { HandlerRun } from '../types.js';
 import { EVENT_TOPIC_PREFIX, INSIGHTS_TOPIC_PREFIX } from '../types.js';
+import { insightsVersionMs } from '../ringcentral/notification.js';
 import {
   eventInput,
   insightsInput,
@@ -205,6 +206,12 @@ export class HandlerRunner {
     try {
       const input = await this.#inputOf(handler, run, attempt, signal);
       if (typeof input === 'string') return await complete({ ok: false, error: input, retryInMs: null });
+      if ('superseded' in input) {
+        // An older version whose attempt failed, retried after a newer one: the handler has, or will
+        // have, the newer one; handing it this one last would leave the older insights downstream.
+        logger?.info({ handler: handler.name, eventKey: run.eventKey }, input.superseded);
+        return await complete({ ok: true });
+      }
       await handler.fn(input as never);
       if (signal.aborted) return; // abandoned: the store may be closing, and the lease decides
       await complete({ ok: true });
@@ -227,7 +234,7 @@ export class HandlerRunner {
     run: HandlerRun,
     attempt: number,
     signal: AbortSignal,
-  ): Promise<AnyHandlerInput | string> {
+  ): Promise<AnyHandlerInput | { superseded: string } | string> {
     const { store } = this.#opts;
     const common = { eventKey: run.eventKey, attempt, signal };
     const topic = handler.api ?? '';
@@ -239,6 +246,13 @@ export class HandlerRunner {
       const delivery = run.deliveryId !== null ? await store.getDelivery(run.deliveryId) : undefined;
       if (!delivery) throw new JobhookError('JH_ERR_NOT_FOUND', `the delivery of ${run.eventKey} is missing`);
       const input = isEvent ? eventInput(delivery, common) : insightsInput(delivery, common);
+      if (input && 'sourceRecordId' in input) {
+        const current = await store.findInsights(input);
+        const runMs = Number(run.eventKey.slice(run.eventKey.lastIndexOf(':') + 1));
+        if (current && insightsVersionMs(current.lastModifiedTime) > runMs) {
+          return { superseded: `not run: a newer version of ${input.domain}/${input.sourceRecordId} was stored` };
+        }
+      }
       return (
         input ?? `not run: delivery ${delivery.deliveryId} holds no ${isEvent ? 'push notification' : 'ACE insights'}`
       );

@@ -18,8 +18,10 @@ export function isTerminalStatus(status: JobStatus): boolean {
 /** The top-level fields `parseEnvelope` reads: all a parser working on a projection of a large body needs. */
 export const ENVELOPE_FIELDS = ['jobId', 'api', 'status', 'creationTime', 'completionTime', 'expirationTime'] as const;
 
+/** NUL removed: no jobId or api has one, and PostgreSQL's text (every store must take the same values) refuses it. */
 function optionalString(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
+  const text = typeof value === 'string' ? value.replaceAll('\u0000', '') : '';
+  return text !== '' ? text : null;
 }
 
 export function parseEnvelope(body: Buffer | string): EnvelopeParse {
@@ -46,7 +48,7 @@ export function parseEnvelope(body: Buffer | string): EnvelopeParse {
     envelope: {
       jobId: optionalString(record.jobId),
       api: optionalString(record.api),
-      status: record.status,
+      status: record.status.replaceAll('\u0000', '\uFFFD'),
       creationTime: optionalString(record.creationTime),
       completionTime: optionalString(record.completionTime),
       expirationTime: optionalString(record.expirationTime),

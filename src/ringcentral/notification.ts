@@ -28,22 +28,31 @@ export const NOTIFICATION_FIELDS = [
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** A string from a string or a finite number (ids arrive as either); otherwise null. */
-function text(value: unknown): string | null {
-  if (typeof value === 'string' && value !== '') return value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return null;
+/**
+ * A string from a string or a finite number (ids arrive as either), without NUL characters (PostgreSQL's
+ * text refuses them, and a receipt its indexer cannot write would stall every pass behind it); longer than
+ * `maxChars`: null, as if absent (an id that long is no id, and a hint must fit PostgreSQL's 8000 bytes).
+ */
+function text(value: unknown, maxChars = 2048): string | null {
+  let out: string | null = null;
+  if (typeof value === 'string') out = value.replaceAll('\u0000', '');
+  else if (typeof value === 'number' && Number.isFinite(value)) out = String(value);
+  return out === null || out === '' || out.length > maxChars ? null : out;
 }
+
+/** Key fields of a record, hinted across processes: short (a domain is a word, ids are a few dozen chars). */
+const MAX_DOMAIN_CHARS = 64;
+const MAX_ID_CHARS = 512;
 
 function insightsOf(value: unknown): NotificationSummary['insights'] {
   if (!isRecord(value)) return null;
-  const domain = text(value.domain);
-  const sourceRecordId = text(value.sourceRecordId);
+  const domain = text(value.domain, MAX_DOMAIN_CHARS);
+  const sourceRecordId = text(value.sourceRecordId, MAX_ID_CHARS);
   if (domain === null || sourceRecordId === null) return null;
   return {
     domain,
     sourceRecordId,
-    sourceSessionId: text(value.sourceSessionId),
+    sourceSessionId: text(value.sourceSessionId, MAX_ID_CHARS),
     lastModifiedTime: text(value.lastModifiedTime),
     title: text(value.title),
   };
@@ -52,14 +61,14 @@ function insightsOf(value: unknown): NotificationSummary['insights'] {
 /** Reads an already decoded JSON value (a whole body, or a worker's projection of a large one). */
 export function notificationOf(value: unknown): EnvelopeParseResult {
   if (!isRecord(value)) return { ok: false, error: 'not a notification: the JSON is not an object' };
-  const uuid = text(value.uuid);
+  const uuid = text(value.uuid, MAX_ID_CHARS);
   const event = text(value.event);
   let summary: NotificationSummary;
   if (uuid !== null && event !== null) {
     summary = {
       uuid,
       event,
-      subscriptionId: text(value.subscriptionId),
+      subscriptionId: text(value.subscriptionId, MAX_ID_CHARS),
       timestamp: text(value.timestamp),
       insights: insightsOf(value.body),
     };
@@ -132,8 +141,14 @@ export function topicTakes(topic: string, n: NotificationSummary, what: 'event' 
   return domain === '*' || domain === n.insights.domain;
 }
 
-/** The version order of insight records: `lastModifiedTime` in ms; unreadable (-1) never beats readable. */
+/**
+ * The version order of insight records: `lastModifiedTime` in ms; unreadable (-1) never beats readable. A
+ * date-time without an offset is read as UTC (the platform's times are UTC; `Date.parse` would take the
+ * machine's zone, and two instances in different zones would order and key versions differently).
+ */
 export function insightsVersionMs(lastModifiedTime: string | null): number {
-  const ms = Date.parse(lastModifiedTime ?? '');
+  const at = lastModifiedTime ?? '';
+  const zoned = /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(at) ? `${at}Z` : at;
+  const ms = Date.parse(zoned);
   return Number.isNaN(ms) ? -1 : ms;
 }

@@ -20,8 +20,8 @@ afterEach(async () => {
   harness = loop = undefined;
 });
 
-function runner(h: Harness): HandlerRunner {
-  const made = new HandlerRunner({ store: h.store, backoffMs: 20, pollMs: 20, leaseMs: 500, maxAttempts: 3 });
+function runner(h: Harness, backoffMs = 20): HandlerRunner {
+  const made = new HandlerRunner({ store: h.store, backoffMs, pollMs: 20, leaseMs: 2000, maxAttempts: 3 });
   runners.push(made);
   return made;
 }
@@ -90,6 +90,25 @@ describe('event and insights handlers (durable, per event)', () => {
     );
     const record = await h.store.findInsights({ domain: 'pbx', sourceRecordId: 'rec-h1' });
     expect(record).toMatchObject({ lastModifiedTime: '2026-11-26T10:04:00Z', versions: 2 });
+  });
+
+  it('never hands an older insights version after a newer one: a failed older run retried later is skipped (review finding)', async () => {
+    harness = await startHarness(tempDbPath());
+    const h = harness;
+    const seen: string[] = [];
+    // The retry is due after 400 ms: the newer version is stored well before it.
+    await runner(h, 400).registerInsights('crm', 'pbx', (input) => {
+      const summary = input.record.insights.Summary?.[0]?.value ?? '';
+      seen.push(summary);
+      if (summary === 'from AI Notes' && input.attempt === 1) throw new Error('CRM busy');
+    });
+    const { requestId, callbackUrl, verificationToken } = await h.mint({ kind: 'subscription' });
+    await notify(h, callbackUrl, verificationToken, aceNotification('rec-h4', '2026-11-26T10:00:00Z', 'from AI Notes'));
+    await waitFor(() => seen.length === 1);
+    await notify(h, callbackUrl, verificationToken, aceNotification('rec-h4', '2026-11-26T10:04:00Z', 'from ACE'));
+    await waitFor(async () => (await h.store.listHandlerRuns(requestId)).every((r) => r.state === 'succeeded'));
+    // Without the check the retry ran last: ['from AI Notes', 'from ACE', 'from AI Notes'].
+    expect(seen).toEqual(['from AI Notes', 'from ACE']);
   });
 
   it('retries a failing event handler and dead-letters it with the attempts, as for job results', async () => {

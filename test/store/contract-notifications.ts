@@ -213,6 +213,48 @@ export function describeNotificationsContract(ctx: ContractContext): void {
       }
     });
 
+    it('never stalls on a NUL in any string or an id too long to hint: later receipts are indexed (PostgreSQL found it)', async () => {
+      const requestId = await subscriptionRequest(store);
+      const nul = JSON.parse(aceEvent('rec-n\u0000ul', '2026-11-26T10:00:00Z').toString()) as {
+        body: Record<string, unknown>;
+      };
+      nul.body.title = 'Call from \u0000 to B';
+      const long = aceEvent('x'.repeat(9000), '2026-11-26T10:00:00Z');
+      // A body whose JSON error message quotes a NUL (V8 does), on a subscription and on a job URL.
+      const broken = Buffer.from('{"a":\u0000}');
+      const job = newRequestId();
+      await store.createRequest({ requestId: job, kind: 'job', callbackUrl: `http://127.0.0.1/webhooks/${job}/t` });
+      await store.recordDeliveries([
+        receipt(requestId, Buffer.from(JSON.stringify(nul))),
+        receipt(requestId, long),
+        receipt(requestId, broken),
+        receipt(job, broken),
+        receipt(job, Buffer.from(JSON.stringify({ status: 'In\u0000Progress', jobId: 'j\u0000ob', api: 'a\u0000' }))),
+        receipt(requestId, aceEvent('rec-after', '2026-11-26T10:00:00Z')),
+      ]);
+      await index();
+      expect(await store.findInsights({ domain: 'pbx', sourceRecordId: 'rec-after' })).toBeDefined();
+      expect(await store.findInsights({ domain: 'pbx', sourceRecordId: 'rec-nul' })).toMatchObject({
+        title: 'Call from  to B',
+      });
+      expect((await store.listInsights({ limit: 10 })).map((r) => r.sourceRecordId).sort()).toEqual([
+        'rec-after',
+        'rec-nul',
+      ]);
+      const deliveries = [...(await store.listDeliveries(requestId)), ...(await store.listDeliveries(job))];
+      expect(deliveries).toHaveLength(6);
+      expect(deliveries.every((d) => d.parseState !== 'pending')).toBe(true);
+    });
+
+    it('reads a lastModifiedTime without an offset as UTC, whatever the machine zone', async () => {
+      const requestId = await subscriptionRequest(store);
+      await store.registerHandler('v', 'insights:pbx');
+      await store.recordDeliveries([receipt(requestId, aceEvent('rec-z', '2026-11-26T10:00:00'))]);
+      await index();
+      const [run] = await store.listHandlerRuns(requestId);
+      expect(run!.eventKey).toBe(`insights:pbx:rec-z:${Date.parse('2026-11-26T10:00:00Z')}`);
+    });
+
     it('indexes events from two instances at once without losing or doubling any', async () => {
       const requestId = await subscriptionRequest(store);
       const other = await t.second();

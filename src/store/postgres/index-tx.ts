@@ -26,6 +26,13 @@ import { settle } from './settle.js';
  * one callback URL are kept and inserted first by `flush()`, as only this pass reads them before the commit.
  */
 
+/**
+ * A value for a text column: PostgreSQL's text refuses NUL, which a JSON body may carry in any string (and
+ * V8 quotes in its parse errors). One receipt the pass cannot write would fail every pass behind it (the
+ * claim takes the oldest first), so NUL becomes U+FFFD here, the bytes themselves stay intact in `deliveries.body`.
+ */
+const pgText = (value: string | null | undefined): string | null => value?.replaceAll('\u0000', '\uFFFD') ?? null;
+
 const REQUEST_ENTRY = `state, job_id AS "jobId", api, kind, origin, callback_url AS "callbackUrl"`;
 const dedupKey = (requestId: string, source: string, sha: Buffer): string =>
   `${requestId}\n${source}\n${sha.toString('hex')}`;
@@ -170,7 +177,7 @@ export class PgIndexTx implements IndexTx {
     const { rows } = await this.client.query<{ request_id: string }>({
       name: 'jobhook-request-of-job',
       text: 'SELECT request_id FROM requests WHERE job_id = $1 AND origin = $2 ORDER BY created_at DESC LIMIT 1',
-      values: [jobId, origin],
+      values: [pgText(jobId), origin],
     });
     return rows[0]?.request_id;
   }
@@ -213,7 +220,7 @@ export class PgIndexTx implements IndexTx {
     await this.client.query(
       `UPDATE requests SET job_id = COALESCE(job_id, $2), api = COALESCE(api, $3), updated_at = $4
        WHERE request_id = $1`,
-      [requestId, jobId, api, this.claimed.nowMs],
+      [requestId, pgText(jobId), pgText(api), this.claimed.nowMs],
     );
   }
 
@@ -249,13 +256,13 @@ export class PgIndexTx implements IndexTx {
           rows.map((r) => r.receipt.bodySha256),
           rows.map((r) => r.receipt.receivedAtMs),
           rows.map((r) => (r.parsed.ok ? 'parsed' : 'unparseable')),
-          rows.map((r) => (r.parsed.ok ? null : r.parsed.error)),
-          rows.map((r) => e(r)?.jobId ?? null),
-          rows.map((r) => e(r)?.api ?? null),
-          rows.map((r) => e(r)?.status ?? null),
-          rows.map((r) => e(r)?.creationTime ?? null),
-          rows.map((r) => e(r)?.completionTime ?? null),
-          rows.map((r) => e(r)?.expirationTime ?? null),
+          rows.map((r) => pgText(r.parsed.ok ? null : r.parsed.error)),
+          rows.map((r) => pgText(e(r)?.jobId)),
+          rows.map((r) => pgText(e(r)?.api)),
+          rows.map((r) => pgText(e(r)?.status)),
+          rows.map((r) => pgText(e(r)?.creationTime)),
+          rows.map((r) => pgText(e(r)?.completionTime)),
+          rows.map((r) => pgText(e(r)?.expirationTime)),
         ],
       );
       await this.client.query(
@@ -287,9 +294,9 @@ async function insertRequests(client: pg.PoolClient, rows: readonly NewJobReques
       rows.map((r) => r.requestId),
       rows.map((r) => r.kind),
       rows.map((r) => r.origin),
-      rows.map((r) => r.api),
+      rows.map((r) => pgText(r.api)),
       rows.map((r) => r.callbackUrl),
-      rows.map((r) => r.jobId),
+      rows.map((r) => pgText(r.jobId)),
       rows.map((r) => r.parentRequestId),
       rows.map((r) => r.atMs),
     ],
