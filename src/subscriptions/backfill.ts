@@ -188,7 +188,7 @@ export interface BackfillReport {
   records: number;
   /** Read back through REST and stored now. */
   stored: number;
-  /** Already in the store (by webhook or an earlier backfill): not read. */
+  /** Read back already (an earlier backfill), or stored by webhook after the window: not read again. */
   alreadyStored: number;
   /** The platform has no insights for them yet (404): their events may still come. */
   notReady: number;
@@ -199,8 +199,10 @@ export interface BackfillReport {
 }
 
 /**
- * Fills in the window's records: for `pbx`, every recorded call of the call log whose insights are not
- * stored yet, one Light read each, in turn. Other domains cannot be listed (see the module comment): they
+ * Fills in the window's records: for `pbx`, every recorded call of the call log, one Light read each, in
+ * turn — also those stored by webhook before the window ended: a call with AI Notes sends a first version
+ * and a fuller one (reference §11.4), and the fuller one may be what the outage missed. Reading a
+ * version the store has changes nothing (it is folded, no new handler run). Other domains cannot be listed (see the module comment): they
  * are logged once and reported. A refusal of the reads themselves (401/403: credentials or permission)
  * ends the backfill with its error; any other failure of one record is counted and the next one read.
  *
@@ -240,7 +242,10 @@ export async function backfillWindow(options: BackfillWindowOptions): Promise<Ba
   for (const call of calls) {
     done++;
     const key = { domain: 'pbx', sourceRecordId: call.recordingId };
-    if (await store.findInsights(key)) {
+    const kept = await store.findInsights(key);
+    // A version read back through REST is the newest the platform had then; one that came by webhook may
+    // be the first of two (AI Notes), unless it came after the window.
+    if (kept && (kept.source === 'status-poll' || Date.parse(kept.updatedAt) >= options.toMs)) {
       report.alreadyStored++;
       continue;
     }

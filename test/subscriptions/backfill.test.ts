@@ -6,6 +6,7 @@ import { deliveryRules } from '../../src/ringcentral/delivery-rules.js';
 import {
   BACKFILL_REQUEST_SETTING,
   backfillRecord,
+  backfillRequestId,
   backfillWindow,
   type BackfillWindowOptions,
 } from '../../src/subscriptions/backfill.js';
@@ -63,6 +64,49 @@ describe('backfillWindow', () => {
     expect(again).toMatchObject({ records: 3, stored: 0, alreadyStored: 3 });
     expect(f.aceReads()).toHaveLength(before);
     expect(await f.store.listDeliveries(requestId)).toHaveLength(3);
+  });
+
+  it('reads again a record whose only version came by webhook: the fuller second version may be what was missed (review finding)', async () => {
+    const f = await startBackfillFixture({ ace: { insightsDelayMs: 0, aiNotesGapMs: 10 } });
+    const call = await f.simulate('pbx', true);
+    await f.published();
+    // The first (AI Notes) version arrived by webhook before the outage; the fuller one did not.
+    const requestId = await backfillRequestId(f.store, 'pbx');
+    const aiNotes = {
+      uuid: 'u-ai-notes',
+      event: '/ai/ringsense/v1/public/accounts/1/domains/pbx/insights',
+      timestamp: '2026-11-26T00:00:01Z',
+      subscriptionId: 's',
+      ownerId: 'o',
+      body: {
+        domain: 'pbx',
+        sourceRecordId: call.sourceRecordId,
+        lastModifiedTime: '2000-01-01T00:00:01Z',
+        insights: {},
+      },
+    };
+    await f.store.recordDeliveries([
+      {
+        requestId,
+        source: 'webhook',
+        body: Buffer.from(JSON.stringify(aiNotes)),
+        rawHeaders: [],
+        receivedAtMs: Date.now(),
+      },
+    ]);
+    for (let p; !p || p.examined > 0;) p = await f.store.indexDeliveries(deliveryRules);
+    const report = await backfillWindow({
+      platform: f.platform,
+      store: f.store,
+      domains: ['pbx'],
+      fromMs: Date.now() - 1000,
+      toMs: Date.now() + 1,
+      budget: null,
+      index: deliveryRules,
+    });
+    expect(report).toMatchObject({ records: 1, stored: 1, alreadyStored: 0 });
+    const record = await f.store.findInsights({ domain: 'pbx', sourceRecordId: call.sourceRecordId });
+    expect(record).toMatchObject({ source: 'status-poll', versions: 2 });
   });
 
   it('counts a record whose insights are not ready (404) without throwing', async () => {
