@@ -7,7 +7,7 @@ import { createEnvelopeIndexer } from '../receiver/envelope-indexer.js';
 import { createReceiver } from '../receiver/receiver.js';
 import { createPlatform } from '../ringcentral/platform.js';
 import { rateBudgetKey } from '../ringcentral/rate-budget-key.js';
-import { SubscriptionKeeper } from '../subscriptions/keeper.js';
+import { REMINDER_EVENT_FILTER, SubscriptionKeeper } from '../subscriptions/keeper.js';
 import { clientFor, devCredentials, resolveCredentials, type CredentialSource } from './client.js';
 import { advertiseServer } from './advertised-server.js';
 import { openTunnel } from './tunnel.js';
@@ -133,6 +133,16 @@ export async function serve(
     await forwarder.register('forward', null, createForwardHandler({ url: config.forwardTo, secret: forwardSecret }));
   }
 
+  // Renewal reminders (subscriptions that include `/restapi/v1.0/subscription/~?threshold=…&interval=…`):
+  // the keeper renews that subscription at once. A durable handler: the reminder is not lost to a restart.
+  let reminders: HandlerRunner | null = null;
+  if (keeper) {
+    reminders = new HandlerRunner({ store, logger, leaseMs: config.handlerLeaseMs });
+    await reminders.registerEvents('subscription-keeper:reminders', REMINDER_EVENT_FILTER, async (event) => {
+      if (event.subscriptionId) await keeper.onReminder(event.subscriptionId);
+    });
+  }
+
   const receiverUrl = hostUrl(config.host, publicAddress.port);
   out.write(
     [
@@ -186,6 +196,7 @@ export async function serve(
       try {
         // Called in this tick, before any await: each stops starting new work synchronously.
         const forwards = track('forwards', forwarder?.stop({ graceMs }));
+        const reminded = track('reminders', reminders?.stop({ graceMs }));
         await Promise.all([
           track('receiver', receiver.close({ graceMs })),
           track('local API', localApi.close()),
@@ -196,6 +207,7 @@ export async function serve(
             keeper?.stop().then(() => keeperPlatform?.close()),
           ),
           forwards,
+          reminded,
           track('tunnel', tunnel?.close()),
         ]);
         await track('emulator', emulator?.close());

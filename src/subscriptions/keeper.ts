@@ -59,6 +59,12 @@ export interface KeeperOptions {
 export type KeeperState = 'idle' | 'standby' | 'keeping' | 'stopping' | 'stopped';
 
 export const KEEPER_LEASE = 'subscription-keeper';
+/**
+ * The events of the renewal-reminder filter (`/restapi/v1.0/subscription/~?threshold=…&interval=…`, reference
+ * §5), as a handler filter: `~` matches the resolved id and the event's parameters are extra. Feed their
+ * `subscriptionId` to `onReminder`.
+ */
+export const REMINDER_EVENT_FILTER = '/restapi/v1.0/subscription/~';
 /** How far before the last sign of life a backfill starts: events are stamped before they arrive. */
 export const BACKFILL_MARGIN_MS = 5 * 60_000;
 

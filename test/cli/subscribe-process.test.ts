@@ -101,4 +101,38 @@ describe('the subscription keeper in jobhook serve (processes)', () => {
       emulator.child.kill('SIGTERM');
     }
   }, 40_000);
+
+  it('jobhook dev: a renewal-reminder event makes the keeper renew at once', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'jobhook.db');
+    // Reminders every second; the keeper's own rounds only every minute, so only the reminder can renew.
+    const server = await startServer(['--db', db, '--emulator-port', '0', '--reminder-period', '1s'], 'dev');
+    try {
+      const emulatorUrl = /emulator\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(server.banner)![1]!;
+      const port = new URL(emulatorUrl).port;
+      const made = runCli([
+        'subscribe',
+        '--filter',
+        '/restapi/v1.0/subscription/~?threshold=2&interval=1',
+        '--filter',
+        '/ai/ringsense/v1/public/accounts/~/domains/pbx/insights',
+        '--expires-in',
+        '4',
+        '--db',
+        db,
+        '--emulator-port',
+        port,
+      ]);
+      expect(made.status, made.stderr).toBe(0);
+      const created = Date.now();
+      // Without a renewal it would be purged 4 s after its creation; renewed, it lives on.
+      await new Promise((resolve) => setTimeout(resolve, 5000 - (Date.now() - created)));
+      const live = ((await (await fetch(`${emulatorUrl}/_emulator/subscriptions`)).json()) as { subscriptions: Seen[] })
+        .subscriptions;
+      expect(live).toHaveLength(1);
+    } finally {
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+    }
+  }, 30_000);
 });
