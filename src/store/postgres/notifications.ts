@@ -10,7 +10,7 @@ import {
   type EventRow,
   type InsightsRow,
   type SubscriptionRow,
-} from '../sqlite/sqlite-notifications.js';
+} from '../notification-rows.js';
 import { NOW_MS, type Database } from './database.js';
 
 /**

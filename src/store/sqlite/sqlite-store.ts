@@ -38,12 +38,9 @@ import { SqliteWriter } from './sqlite-writer.js';
 import {
   prepareNotificationStatements,
   sqliteNotificationTx,
-  subscriptionValues,
-  toEventRecord,
-  toInsightsRecord,
-  toSubscriptionRecord,
   type NotificationStatements,
 } from './sqlite-notifications.js';
+import { subscriptionValues, toEventRecord, toInsightsRecord, toSubscriptionRecord } from '../notification-rows.js';
 import { DEFAULT_INDEX_LIMIT, prepareStatements, SECRETS_KEY, type Statements } from './statements.js';
 import { toDeliveryRecord, toRequestRecord, type DeliveryRow } from './rows.js';
 

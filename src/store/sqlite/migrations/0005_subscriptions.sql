@@ -60,3 +60,8 @@ CREATE TABLE insights (
 ) STRICT;
 CREATE INDEX insights_seq ON insights (seq);
 CREATE INDEX insights_updated ON insights (updated_at);
+
+-- Notifications stored before this version were indexed as job envelopes (unparseable, no event, no record):
+-- index them again, so the events and insight records they carry exist (a re-delivery then folds into them).
+DELETE FROM delivery_index WHERE request_id IN (SELECT request_id FROM requests WHERE kind = 'subscription');
+UPDATE deliveries SET indexed_at = NULL WHERE request_id IN (SELECT request_id FROM requests WHERE kind = 'subscription');
