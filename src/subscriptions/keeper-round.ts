@@ -199,6 +199,9 @@ export async function keepSubscription(ctx: RoundContext, record: SubscriptionRe
     if (atLimit) await remove(ctx, record.name, old, 're-created (at the subscription limit: deleted first)');
     const made = await create(ctx, record, 'requested');
     if (made && !atLimit) await remove(ctx, record.name, old, 're-created');
+    // Re-creating one that was blacklisted or gone (the usual reason to press the button): fill the gap.
+    const before = ctx.list.find((i) => i.id === old);
+    if (made && before?.status !== 'Active') ctx.backfill(record, before?.status ?? 'gone');
     return;
   }
 

@@ -185,7 +185,13 @@ describe('SubscriptionKeeper', () => {
   it('re-creates on demand (the inspector button) and renews on a renewal reminder', async () => {
     const f = await startKeeperFixture();
     const { info } = await f.subscribeAce('ace');
-    const keeper = f.keeper();
+    const backfills: string[][] = [];
+    const keeper = f.keeper({
+      backfill: async (o) => {
+        backfills.push([...o.domains]);
+        return { records: 0, stored: 0 };
+      },
+    });
     keeper.start();
     await waitFor(() => keeper.state === 'keeping');
     await keeper.recreate('ace');
@@ -199,6 +205,15 @@ describe('SubscriptionKeeper', () => {
     expect(f.calls.filter((c) => c.path.endsWith('/renew'))).toEqual([
       expect.objectContaining({ path: `/restapi/v1.0/subscription/${after.platformId!}/renew`, status: 200 }),
     ]);
+    // It was delivering: nothing to fill in. Re-creating a blacklisted one fills the gap.
+    expect(backfills).toEqual([]);
+    await f.blacklist(after.platformId!);
+    await keeper.recreate('ace');
+    const again = (await f.harness.store.findSubscription('ace'))!;
+    expect(again).toMatchObject({ status: 'Active' });
+    expect((await f.onPlatform()).map((s) => [s.id, s.status])).toEqual([[again.platformId, 'Active']]);
+    await waitFor(() => backfills.length === 1);
+    expect(backfills).toEqual([['pbx']]);
     await keeper.stop();
     expect(keeper.state).toBe('stopped');
   });
