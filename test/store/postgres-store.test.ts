@@ -62,11 +62,18 @@ describe.skipIf(skipWithoutPostgres('PostgresStore'))('PostgresStore', () => {
       const client = new pg.Client({ connectionString: fresh.url, options: `-c search_path=${fresh.schema}` });
       await client.connect();
       try {
-        const broken = { version: 2, name: '0002_broken.sql', sql: 'CREATE TABLE half_done (x int); SELECT 1/0;' };
+        const version = readMigrations().length + 1;
+        const broken = {
+          version,
+          name: `000${version}_broken.sql`,
+          sql: 'CREATE TABLE half_done (x int); SELECT 1/0;',
+        };
         const error = await migrate(client, fresh.schema, [...readMigrations(), broken]).catch((e: unknown) => e);
         expect(isJobhookError(error, 'JH_ERR_MIGRATION_FAILED')).toBe(true);
-        expect((error as Error).message).toMatch(/0002_broken\.sql failed: division by zero/);
-        expect(await fresh.sql('SELECT version FROM jobhook_migrations')).toEqual([{ version: 1 }]);
+        expect((error as Error).message).toMatch(/_broken\.sql failed: division by zero/);
+        expect(await fresh.sql('SELECT version FROM jobhook_migrations ORDER BY version')).toEqual(
+          readMigrations().map((m) => ({ version: m.version })),
+        );
         expect(await fresh.sql(`SELECT to_regclass('half_done') AS t`)).toEqual([{ t: null }]);
         // The lock was released: the next instance migrates.
         await open();
