@@ -81,6 +81,8 @@ export class SubscriptionKeeper {
   readonly #renewNow = new Set<string>();
   readonly #forced = new Set<string>();
   readonly #failures = new Map<string, Error>();
+  /** What the store last said about the lease (a round in flight during stop() may have taken it). */
+  #leaseHeld = false;
 
   constructor(options: KeeperOptions) {
     const intervalMs = options.intervalMs ?? 60_000;
@@ -151,14 +153,13 @@ export class SubscriptionKeeper {
   /** Stops the rounds: waits for the one in progress, aborts and awaits backfills, releases the lease. */
   async stop(): Promise<void> {
     if (this.#state === 'stopped' || this.#state === 'stopping') return;
-    const held = this.#state === 'keeping';
     this.#state = 'stopping';
     clearTimeout(this.#timer);
     await this.#queued;
     await this.#running;
     this.#abort.abort(new JobhookError('JH_ERR_STORE_CLOSED', 'the subscription keeper stopped'));
     await Promise.allSettled([...this.#backfills]);
-    if (held) {
+    if (this.#leaseHeld) {
       try {
         await this.#o.store.releaseLease(KEEPER_LEASE);
       } catch (error) {
@@ -191,6 +192,7 @@ export class SubscriptionKeeper {
 
   async #hold(): Promise<boolean> {
     const held = await this.#o.store.holdLease(KEEPER_LEASE, this.#o.leaseMs);
+    this.#leaseHeld = held;
     const log = this.#o.logger;
     if (!held) {
       if (this.#state === 'keeping') log.info('another instance now keeps the subscriptions (it holds the lease)');
