@@ -84,7 +84,22 @@ export {
   type NotificationEnvelope,
 } from './ringcentral/ace.js';
 export { eventMatchesFilter, parseNotification } from './ringcentral/notification.js';
-export { createForwardHandler, generateForwardSecret, type ForwardOptions } from './client/forwarder.js';
+export {
+  createForwardHandler,
+  generateForwardSecret,
+  registerForwarding,
+  type ForwardOptions,
+} from './client/forwarder.js';
+export { SubscriptionKeeper, REMINDER_EVENT_FILTER, type KeeperOptions } from './subscriptions/keeper.js';
+export { subscribe, unsubscribe } from './subscriptions/subscribe.js';
+export {
+  createSubscription,
+  listSubscriptions,
+  renewSubscription,
+  deleteSubscription,
+  SubscriptionRejectedError,
+  MAX_EXPIRES_IN_S,
+} from './subscriptions/subscription-api.js';
 export {
   createReconciler,
   type Reconciler,

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { createForwardHandler, generateForwardSecret } from '../client/forwarder.js';
+import { generateForwardSecret, registerForwarding } from '../client/forwarder.js';
 import { HandlerRunner } from '../handlers/handler-runner.js';
 import { createEmulator, type Emulator } from '../emulator/server.js';
 import { createLocalApi } from '../inspector/local-api.js';
@@ -123,14 +123,14 @@ export async function serve(
     );
   }
 
-  // --forward-to: the result of each request, as stored, to the user's own server, signed.
+  // --forward-to: each job result, push event and insights version, as stored, to the user's own server, signed.
   let forwarder: HandlerRunner | null = null;
   let forwardSecret: string | null = null;
   if (config.forwardTo) {
     forwardSecret =
       process.env.JOBHOOK_FORWARD_SECRET ?? (await store.ensureSetting('forward_secret', generateForwardSecret));
     forwarder = new HandlerRunner({ store, logger, leaseMs: config.handlerLeaseMs });
-    await forwarder.register('forward', null, createForwardHandler({ url: config.forwardTo, secret: forwardSecret }));
+    await registerForwarding(forwarder, { url: config.forwardTo, secret: forwardSecret });
   }
 
   // Renewal reminders (subscriptions that include `/restapi/v1.0/subscription/~?threshold=…&interval=…`):

@@ -1,7 +1,9 @@
 import { isUtf8 } from 'node:buffer';
 import { createHmac, randomBytes } from 'node:crypto';
 import { JobhookError } from '../errors.js';
-import type { AnyHandlerInput } from '../handlers/handler-runner.js';
+import type { AnyHandlerInput, HandlerRunner } from '../handlers/handler-runner.js';
+import { parseAceEvent } from '../ringcentral/ace.js';
+import { eventMatchesFilter, RENEWAL_REMINDER_FILTER } from '../ringcentral/notification.js';
 
 /**
  * `--forward-to`: a result handler that POSTs the exact stored bytes of each request's deciding delivery,
@@ -86,4 +88,22 @@ export function createForwardHandler(options: ForwardOptions): (input: AnyHandle
       throw new Error(`forward target answered ${response.status}`);
     }
   };
+}
+
+/**
+ * Registers `--forward-to` on a runner: each job result (`forward`), each push notification except ACE
+ * insights events and renewal reminders (`forward-events`), and each new version of an ACE insight record,
+ * by webhook or read back (`forward-insights`). So an ACE record is forwarded once per version (an older one
+ * arriving late is not), a backfilled record reaches the target like a webhook's, and the keeper's own
+ * reminders stay jobhook's business.
+ */
+export async function registerForwarding(runner: HandlerRunner, options: ForwardOptions): Promise<void> {
+  const forward = createForwardHandler(options);
+  await runner.register('forward', null, forward);
+  await runner.registerEvents('forward-events', '*', async (input) => {
+    if (parseAceEvent(input.event.split('?', 1)[0]!) || eventMatchesFilter(RENEWAL_REMINDER_FILTER, input.event))
+      return;
+    await forward(input);
+  });
+  await runner.registerInsights('forward-insights', '*', forward);
 }

@@ -109,6 +109,9 @@ export function parseNotification(body: Buffer | string): EnvelopeParseResult {
   return notificationOf(value);
 }
 
+/** The renewal-reminder event filter (reference §5): `?threshold=…&interval=…` in a subscription's filters. */
+export const RENEWAL_REMINDER_FILTER = '/restapi/v1.0/subscription/~';
+
 /**
  * Whether a notification's `event` falls under a subscription filter: path segments compared one by one,
  * `~` in the filter matching any segment (the platform resolves `~` to ids in events, reference §16.5), and

@@ -1,3 +1,4 @@
+import { RENEWAL_REMINDER_FILTER } from '../ringcentral/notification.js';
 import { pino, type Logger } from 'pino';
 import type { Keyring } from '../callback/callback-url.js';
 import { JobhookError } from '../errors.js';
@@ -64,7 +65,7 @@ export const KEEPER_LEASE = 'subscription-keeper';
  * §5), as a handler filter: `~` matches the resolved id and the event's parameters are extra. Feed their
  * `subscriptionId` to `onReminder`.
  */
-export const REMINDER_EVENT_FILTER = '/restapi/v1.0/subscription/~';
+export const REMINDER_EVENT_FILTER = RENEWAL_REMINDER_FILTER;
 /** How far before the last sign of life a backfill starts: events are stamped before they arrive. */
 export const BACKFILL_MARGIN_MS = 5 * 60_000;
 

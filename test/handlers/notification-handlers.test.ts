@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createForwardHandler, generateForwardSecret } from '../../src/client/forwarder.js';
+import { createForwardHandler, generateForwardSecret, registerForwarding } from '../../src/client/forwarder.js';
 import { HandlerRunner, type EventHandlerInput, type InsightsHandlerInput } from '../../src/handlers/handler-runner.js';
 import { post, startHarness, waitFor, type Harness } from '../helpers/receiver-harness.js';
 import { tempDbPath } from '../helpers/temp.js';
@@ -157,6 +157,45 @@ describe('event and insights handlers (durable, per event)', () => {
     expect(seen.map((s) => s.headers['webhook-id'])).toEqual([`jh_${event.uuid}`, `jh_${event.uuid}`]);
     expect(seen[1]!.headers['x-jobhook-event']).toBe(PBX_EVENT);
     expect(JSON.parse(seen[1]!.body)).toEqual(event);
+  });
+});
+
+describe('--forward-to (registerForwarding)', () => {
+  it('forwards other events once, each ACE version once (not its event too), and no renewal reminder', async () => {
+    harness = await startHarness(tempDbPath());
+    const h = harness;
+    const seen: IncomingHttpHeaders[] = [];
+    const target = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        seen.push(req.headers);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise((resolve) => target.close(() => resolve())));
+    const url = `http://127.0.0.1:${(target.address() as AddressInfo).port}/hook`;
+    await registerForwarding(runner(h), { url, secret: generateForwardSecret() });
+    const { callbackUrl, verificationToken } = await h.mint({ kind: 'subscription' });
+    const presence = {
+      ...aceNotification('x', 'x', 'x'),
+      event: '/restapi/v1.0/account/1/extension/2/presence',
+      body: {},
+    };
+    const reminder = {
+      ...aceNotification('x', 'x', 'x'),
+      event: '/restapi/v1.0/subscription/~?threshold=60&interval=15',
+      body: { expiresIn: 50 },
+    };
+    await notify(h, callbackUrl, verificationToken, aceNotification('rec-f1', '2026-11-26T10:00:00Z', 'a'));
+    await notify(h, callbackUrl, verificationToken, presence);
+    await notify(h, callbackUrl, verificationToken, reminder);
+    await waitFor(() => seen.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // nothing else comes
+    expect(seen.map((s) => s['x-jobhook-event'] ?? s['x-jobhook-insights']).sort()).toEqual([
+      '/restapi/v1.0/account/1/extension/2/presence',
+      'pbx/rec-f1',
+    ]);
   });
 });
 
