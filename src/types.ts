@@ -101,8 +101,7 @@ export interface NotificationSummary {
   subscriptionId: string | null;
   timestamp: string | null;
   insights:
-    | (InsightsKey & { sourceSessionId: string | null; lastModifiedTime: string | null; title: string | null })
-    | null;
+    (InsightsKey & { sourceSessionId: string | null; lastModifiedTime: string | null; title: string | null }) | null;
 }
 
 export interface DeliveryRecord {

@@ -82,7 +82,10 @@ export function createEnvelopeIndexer(store: IngestStore, options: EnvelopeIndex
         // Verdicts carry over between passes: a page may end before the body parsed for it.
         const preparsed = new Map<number, EnvelopeParseResult>();
         for (const spooled of await store.listUnparsedSpooled(spooledPerPass)) {
-          preparsed.set(spooled.deliveryId, parsedAhead.get(spooled.deliveryId) ?? (await parser.parse(spooled.path, spooled.kind)));
+          preparsed.set(
+            spooled.deliveryId,
+            parsedAhead.get(spooled.deliveryId) ?? (await parser.parse(spooled.path, spooled.kind)),
+          );
         }
         parsedAhead = preparsed;
         const pass = await store.indexDeliveries(deliveryRules, batchLimit, preparsed);
