@@ -1,6 +1,5 @@
 import { insightsOfStoredBody, type AceRecordingInsights } from '../ringcentral/ace.js';
-import { parseNotification } from '../ringcentral/notification.js';
-import type { DeliveryRecord, DeliverySource, RequestRecord } from '../types.js';
+import type { DeliveryRecord, DeliverySource, EventRecord, InsightsKey, RequestRecord } from '../types.js';
 
 /** What every handler input carries: the run's identity and the stored bytes it is about. */
 interface RunInputBase {
@@ -52,6 +51,7 @@ export interface EventHandlerInput extends RunInputBase {
 export interface InsightsHandlerInput extends RunInputBase {
   domain: string;
   sourceRecordId: string;
+  /** The version's `lastModifiedTime`, as an ISO date-time in UTC (null when the record's was unreadable). */
   lastModifiedTime: string | null;
   /** `webhook`, or `status-poll` when read back through ACE's REST endpoints. */
   source: DeliverySource;
@@ -105,41 +105,56 @@ function jsonOf(body: Buffer): Record<string, unknown> {
   return JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text) as Record<string, unknown>;
 }
 
-/** The handler's view of an event run, or null when the delivery is no push notification. */
-export function eventInput(delivery: DeliveryRecord, common: Common): EventHandlerInput | null {
-  const parsed = parseNotification(delivery.body);
-  const n = parsed.ok ? parsed.envelope.notification : undefined;
-  if (!n || n.uuid === null) return null;
+/**
+ * The handler's view of an event run, from the stored event's row: the body (up to an hour-long transcript)
+ * is parsed only if the handler reads `envelope`, so a forward passes the bytes on without a parse.
+ */
+export function eventInput(delivery: DeliveryRecord, event: EventRecord, common: Common): EventHandlerInput {
   let envelope: Record<string, unknown> | undefined;
   return {
     ...common,
     requestId: delivery.requestId,
     body: delivery.body,
     contentType: contentTypeOf(delivery),
-    uuid: n.uuid,
-    event: n.event ?? '',
-    subscriptionId: n.subscriptionId,
-    timestamp: n.timestamp,
+    uuid: event.uuid,
+    event: event.event,
+    subscriptionId: event.subscriptionId,
+    timestamp: event.timestamp,
     get envelope() {
       return (envelope ??= jsonOf(delivery.body));
     },
   };
 }
 
-/** The handler's view of an insights run, or null when the delivery holds no ACE insights. */
-export function insightsInput(delivery: DeliveryRecord, common: Common): InsightsHandlerInput | null {
-  const parsed = parseNotification(delivery.body);
-  const n = parsed.ok ? parsed.envelope.notification : undefined;
-  if (!n?.insights) return null;
+/**
+ * The `(domain, sourceRecordId)` and version of an insights run's key, `insights:<domain>:<id>:<ms>` (a
+ * domain has no colon; an id may), or null for another key.
+ */
+export function insightsRunKey(eventKey: string): (InsightsKey & { versionMs: number }) | null {
+  const rest = eventKey.startsWith('insights:') ? eventKey.slice('insights:'.length) : null;
+  const domainEnd = rest?.indexOf(':') ?? -1;
+  const versionAt = rest?.lastIndexOf(':') ?? -1;
+  if (rest === null || domainEnd <= 0 || versionAt <= domainEnd) return null;
+  const versionMs = Number(rest.slice(versionAt + 1));
+  if (!Number.isInteger(versionMs)) return null;
+  return { domain: rest.slice(0, domainEnd), sourceRecordId: rest.slice(domainEnd + 1, versionAt), versionMs };
+}
+
+/** The handler's view of an insights run, from its key; the record is parsed only if the handler reads it. */
+export function insightsInput(
+  delivery: DeliveryRecord,
+  key: InsightsKey & { versionMs: number },
+  common: Common,
+): InsightsHandlerInput {
   let record: AceRecordingInsights | undefined;
   return {
     ...common,
     requestId: delivery.requestId,
     body: delivery.body,
     contentType: contentTypeOf(delivery),
-    domain: n.insights.domain,
-    sourceRecordId: n.insights.sourceRecordId,
-    lastModifiedTime: n.insights.lastModifiedTime,
+    domain: key.domain,
+    sourceRecordId: key.sourceRecordId,
+    lastModifiedTime: key.versionMs < 0 ? null : new Date(key.versionMs).toISOString(),
     source: delivery.source,
     get record() {
       return (record ??= insightsOfStoredBody(delivery.body));

@@ -7,6 +7,7 @@ import { insightsVersionMs } from '../ringcentral/notification.js';
 import {
   eventInput,
   insightsInput,
+  insightsRunKey,
   resultInput,
   type AnyHandlerInput,
   type EventHandlerInput,
@@ -207,8 +208,6 @@ export class HandlerRunner {
       const input = await this.#inputOf(handler, run, attempt, signal);
       if (typeof input === 'string') return await complete({ ok: false, error: input, retryInMs: null });
       if ('superseded' in input) {
-        // An older version whose attempt failed, retried after a newer one: the handler has, or will
-        // have, the newer one; handing it this one last would leave the older insights downstream.
         logger?.info({ handler: handler.name, eventKey: run.eventKey }, input.superseded);
         return await complete({ ok: true });
       }
@@ -245,17 +244,21 @@ export class HandlerRunner {
       }
       const delivery = run.deliveryId !== null ? await store.getDelivery(run.deliveryId) : undefined;
       if (!delivery) throw new JobhookError('JH_ERR_NOT_FOUND', `the delivery of ${run.eventKey} is missing`);
-      const input = isEvent ? eventInput(delivery, common) : insightsInput(delivery, common);
-      if (input && 'sourceRecordId' in input) {
-        const current = await store.findInsights(input);
-        const runMs = Number(run.eventKey.slice(run.eventKey.lastIndexOf(':') + 1));
-        if (current && insightsVersionMs(current.lastModifiedTime) > runMs) {
-          return { superseded: `not run: a newer version of ${input.domain}/${input.sourceRecordId} was stored` };
-        }
+      if (isEvent) {
+        const uuid = run.eventKey.slice('event:'.length);
+        const [event] = await store.listEvents({ uuid, limit: 1 });
+        if (!event) throw new JobhookError('JH_ERR_NOT_FOUND', `the event ${uuid} is missing`);
+        return eventInput(delivery, event, common);
       }
-      return (
-        input ?? `not run: delivery ${delivery.deliveryId} holds no ${isEvent ? 'push notification' : 'ACE insights'}`
-      );
+      const key = insightsRunKey(run.eventKey);
+      if (!key) return `not run: ${run.eventKey} is no insights version`;
+      // An older version whose attempt failed, retried after a newer one: the handler has, or will have,
+      // the newer one; handing it this one last would leave the older insights downstream.
+      const current = await store.findInsights(key);
+      if (current && insightsVersionMs(current.lastModifiedTime) > key.versionMs) {
+        return { superseded: `not run: a newer version of ${key.domain}/${key.sourceRecordId} was stored` };
+      }
+      return insightsInput(delivery, key, common);
     }
     const { requestId } = run;
     const request = await store.findRequest(requestId);

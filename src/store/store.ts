@@ -202,8 +202,8 @@ export interface StoreReader {
    * the listener must re-read the state of whatever it waits for. Returns the unsubscribe function.
    */
   onSettled(listener: (event: RequestSettledEvent) => void, onResync?: () => void): () => void;
-  /** Push notifications, newest first (one per envelope `uuid`); of one subscription request with `requestId`. */
-  listEvents(query?: { requestId?: string; limit?: number }): Promise<EventRecord[]>;
+  /** Push notifications, newest first (one per envelope `uuid`); of one subscription request with `requestId`, or the one of `uuid`. */
+  listEvents(query?: { requestId?: string; uuid?: string; limit?: number }): Promise<EventRecord[]>;
   /** The newest version of an ACE insight record. */
   findInsights(key: InsightsKey): Promise<InsightsRecord | undefined>;
   /** Insight records, most recently updated first. */

@@ -80,11 +80,12 @@ export class PgNotifications {
     await this.db.query('release a lease', 'DELETE FROM leases WHERE name = $1 AND owner = $2', [name, this.owner]);
   }
 
-  async listEvents(query: { requestId?: string; limit?: number }): Promise<EventRecord[]> {
+  async listEvents(query: { requestId?: string; uuid?: string; limit?: number }): Promise<EventRecord[]> {
     const { rows } = await this.db.query<EventRow>(
       'list events',
-      `SELECT * FROM events WHERE $1::text IS NULL OR request_id = $1 ORDER BY received_at DESC, delivery_id DESC LIMIT $2`,
-      [query.requestId ?? null, query.limit ?? 100],
+      `SELECT * FROM events WHERE ($1::text IS NULL OR request_id = $1) AND ($3::text IS NULL OR uuid = $3)
+       ORDER BY received_at DESC, delivery_id DESC LIMIT $2`,
+      [query.requestId ?? null, query.limit ?? 100, query.uuid ?? null],
     );
     return rows.map(toEventRecord);
   }

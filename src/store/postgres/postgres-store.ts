@@ -336,7 +336,7 @@ export class PostgresStore implements Store {
     return this.#notes.releaseLease(name);
   }
 
-  listEvents(query: { requestId?: string; limit?: number } = {}): Promise<EventRecord[]> {
+  listEvents(query: { requestId?: string; uuid?: string; limit?: number } = {}): Promise<EventRecord[]> {
     return this.#notes.listEvents(query);
   }
 

@@ -75,8 +75,8 @@ export function prepareNotificationStatements(db: Database.Database) {
     listInsights: db.prepare<{ domain: string | null; limit: number }, InsightsRow>(
       'SELECT * FROM insights WHERE @domain IS NULL OR domain = @domain ORDER BY updated_at DESC, seq DESC LIMIT @limit',
     ),
-    listEvents: db.prepare<{ requestId: string | null; limit: number }, EventRow>(
-      `SELECT * FROM events WHERE @requestId IS NULL OR request_id = @requestId
+    listEvents: db.prepare<{ requestId: string | null; uuid: string | null; limit: number }, EventRow>(
+      `SELECT * FROM events WHERE (@requestId IS NULL OR request_id = @requestId) AND (@uuid IS NULL OR uuid = @uuid)
        ORDER BY received_at DESC, rowid DESC LIMIT @limit`,
     ),
   };

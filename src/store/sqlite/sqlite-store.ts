@@ -448,8 +448,8 @@ export class SqliteStore implements Store {
     await this.#write('release a lease', () => void this.#notes.releaseLease.run(name, this.ownerId));
   }
 
-  async listEvents(query: { requestId?: string; limit?: number } = {}): Promise<EventRecord[]> {
-    const params = { requestId: query.requestId ?? null, limit: query.limit ?? 100 };
+  async listEvents(query: { requestId?: string; uuid?: string; limit?: number } = {}): Promise<EventRecord[]> {
+    const params = { requestId: query.requestId ?? null, uuid: query.uuid ?? null, limit: query.limit ?? 100 };
     return this.#read(() => this.#notes.listEvents.all(params).map(toEventRecord));
   }
 
