@@ -37,7 +37,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/receiver/**', 'src/client/**', 'src/inspector/**', 'src/handlers/**', 'src/reconcile/**'],
+    files: [
+      'src/receiver/**',
+      'src/client/**',
+      'src/inspector/**',
+      'src/handlers/**',
+      'src/reconcile/**',
+      'src/subscriptions/**',
+    ],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
