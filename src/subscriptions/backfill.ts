@@ -75,6 +75,8 @@ export interface BackfilledRecord {
 
 /** The setting holding the request backfilled records are stored under when no subscription covers their domain. */
 export const BACKFILL_REQUEST_SETTING = 'backfill_request_id';
+/** A record stored by webhook this long before a window is taken as final (its AI Notes gap is minutes). */
+const FINAL_AFTER_MS = 3600_000;
 const DEFAULT_LIGHT = { capacity: 50, windowMs: 60_000 };
 const DEFAULT_HEAVY = { capacity: 10, windowMs: 60_000 };
 const PROGRESS_EVERY = 25;
@@ -244,8 +246,12 @@ export async function backfillWindow(options: BackfillWindowOptions): Promise<Ba
     const key = { domain: 'pbx', sourceRecordId: call.recordingId };
     const kept = await store.findInsights(key);
     // A version read back through REST is the newest the platform had then; one that came by webhook may
-    // be the first of two (AI Notes), unless it came after the window.
-    if (kept && (kept.source === 'status-poll' || Date.parse(kept.updatedAt) >= options.toMs)) {
+    // be the first of two (AI Notes, minutes apart), unless it came after the window or an hour before it.
+    const keptAtMs = kept ? Date.parse(kept.updatedAt) : NaN;
+    if (
+      kept &&
+      (kept.source === 'status-poll' || keptAtMs >= options.toMs || keptAtMs < options.fromMs - FINAL_AFTER_MS)
+    ) {
       report.alreadyStored++;
       continue;
     }

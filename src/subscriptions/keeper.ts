@@ -84,6 +84,8 @@ export class SubscriptionKeeper {
   readonly #failures = new Map<string, Error>();
   /** What the store last said about the lease (a round in flight during stop() may have taken it). */
   #leaseHeld = false;
+  /** This process just took the lease (its start, or a takeover): the first round backfills the gap. */
+  #tookOver = false;
 
   constructor(options: KeeperOptions) {
     const intervalMs = options.intervalMs ?? 60_000;
@@ -202,6 +204,7 @@ export class SubscriptionKeeper {
     }
     if (this.#state === 'standby') {
       this.#state = 'keeping';
+      this.#tookOver = true;
       log.info({ publicUrl: this.#o.publicUrl }, 'this instance keeps the subscriptions (it holds the lease)');
     }
     return this.#state === 'keeping';
@@ -214,6 +217,7 @@ export class SubscriptionKeeper {
     // Nothing kept: nothing to list (duplicates are only removed for a kept subscription's request).
     if (records.length === 0) return;
     const list = await listSubscriptions(o.platform);
+    const backfilled = new Set<string>();
     const ctx: RoundContext = {
       platform: o.platform,
       store: o.store,
@@ -232,7 +236,10 @@ export class SubscriptionKeeper {
       granted: this.#granted,
       renewNow: this.#renewNow,
       forced: this.#forced,
-      backfill: (record, reason) => this.#startBackfill(record, reason),
+      backfill: (record, reason) => {
+        backfilled.add(record.name);
+        this.#startBackfill(record, reason);
+      },
     };
     for (const record of records) {
       // A long round (many re-creations, each a handshake) keeps its lease, or stops when it lost it.
@@ -245,6 +252,16 @@ export class SubscriptionKeeper {
       }
     }
     await removeDuplicates(ctx);
+    if (this.#tookOver) {
+      this.#tookOver = false;
+      // Events the platform sent while no receiver answered (a restart, a crash before a takeover) are lost
+      // after its few retries, well before it blacklists anything: read back the gap of every subscription
+      // that was delivering, from its last event (a record's version older than an hour is taken as final).
+      for (const record of records) {
+        if (backfilled.has(record.name) || record.status !== 'Active' || record.lastEventAt === null) continue;
+        this.#startBackfill(record, 'this process took the subscriptions over: events may have been missed');
+      }
+    }
   }
 
   /**

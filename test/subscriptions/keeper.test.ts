@@ -217,4 +217,30 @@ describe('SubscriptionKeeper', () => {
     await keeper.stop();
     expect(keeper.state).toBe('stopped');
   });
+  it('after a stop too short to blacklist anything, the next keeper reads back what was missed (outside tester)', async () => {
+    const f = await startKeeperFixture();
+    await f.subscribeAce('ace', { domains: ['pbx'] });
+    const first = f.keeper();
+    await first.kick();
+    const before = await f.simulate('pbx');
+    await awaitInsights(f.harness.store, { domain: 'pbx', ...before }, { timeoutMs: 5000 }); // lastEventAt set
+    await first.stop();
+    // While no keeper ran (the receiver down, say), a call's events never arrived: the platform gave up on
+    // them after its retries, and the subscription stayed Active.
+    const response = await fetch(`${f.base}/_emulator/ace/calls`, {
+      method: 'POST',
+      body: JSON.stringify({ domain: 'pbx', withAiNotes: true, faults: 'drop' }),
+    });
+    expect(response.status).toBe(201);
+    const missed = (await response.json()) as { sourceRecordId: string };
+    expect((await f.onPlatform())[0]!.status).toBe('Active');
+    await new Promise((resolve) => setTimeout(resolve, 200)); // both versions published (and dropped)
+    expect(await f.harness.store.findInsights({ domain: 'pbx', ...missed })).toBeUndefined();
+
+    // The restart: this process takes the lease.
+    await f.keeper({ backfill: (o) => backfillWindow({ ...o, budget: null, index: deliveryRules }) }).kick();
+    const got = await awaitInsights(f.harness.store, { domain: 'pbx', ...missed }, { timeoutMs: 5000 });
+    expect(got.record.source).toBe('status-poll');
+    expect(f.creates()).toHaveLength(1); // nothing was re-created: only read back
+  });
 });
