@@ -28,11 +28,23 @@ export function checkVerificationToken(
 }
 
 /**
+ * The longest `Validation-Token` echoed. RingCentral's are UUID-like; echoing any size let one request make
+ * the answer exceed the 1024 bytes every answer must stay under (and reflect whatever a sender put there).
+ */
+export const MAX_VALIDATION_TOKEN_CHARS = 512;
+
+/**
  * The handshake answer: 200, the token echoed, `Content-Type: application/json` (the docs' advice against
- * SUB-525), no body, no `Date`: the whole answer must stay under 1024 bytes.
+ * SUB-525), no body, no `Date`: the whole answer must stay under 1024 bytes. A token longer than
+ * `MAX_VALIDATION_TOKEN_CHARS` is no handshake: 400, empty.
  */
 export function answerHandshake(res: ServerResponse, validationToken: string): void {
   res.sendDate = false;
+  if (validationToken.length > MAX_VALIDATION_TOKEN_CHARS) {
+    res.writeHead(400, { 'content-length': '0' });
+    res.end();
+    return;
+  }
   res.writeHead(200, {
     'validation-token': validationToken,
     'content-type': 'application/json',

@@ -146,8 +146,17 @@ function coerce(
   return Object.fromEntries(entries);
 }
 
+/** JSON text of a value, or a placeholder for one nested too deep to print (its parse succeeded; printing recurses). */
+function printable(value: unknown): string {
+  try {
+    return JSON.stringify(value); // parsed JSON: always has a text
+  } catch {
+    return '[nested too deep to show]';
+  }
+}
+
 function parseUnit(value: unknown): AceInsightUnit {
-  if (!isRecord(value)) return { value: text(value) ?? JSON.stringify(value) };
+  if (!isRecord(value)) return { value: text(value) ?? printable(value) };
   return coerce(value, ['value', 'speakerId', 'text', 'section'], ['start', 'end']);
 }
 

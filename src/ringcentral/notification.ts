@@ -40,14 +40,22 @@ function text(value: unknown, maxChars = 2048): string | null {
   return out === null || out === '' || out.length > maxChars ? null : out;
 }
 
+/**
+ * An id (a key of events and records): as `text`, but one holding a NUL is no id at all rather than the
+ * id without it, which would merge it with another record's.
+ */
+function id(value: unknown, maxChars: number): string | null {
+  return typeof value === 'string' && value.includes('\u0000') ? null : text(value, maxChars);
+}
+
 /** Key fields of a record, hinted across processes: short (a domain is a word, ids are a few dozen chars). */
 const MAX_DOMAIN_CHARS = 64;
 const MAX_ID_CHARS = 512;
 
 function insightsOf(value: unknown): NotificationSummary['insights'] {
   if (!isRecord(value)) return null;
-  const domain = text(value.domain, MAX_DOMAIN_CHARS);
-  const sourceRecordId = text(value.sourceRecordId, MAX_ID_CHARS);
+  const domain = id(value.domain, MAX_DOMAIN_CHARS);
+  const sourceRecordId = id(value.sourceRecordId, MAX_ID_CHARS);
   if (domain === null || sourceRecordId === null) return null;
   return {
     domain,
@@ -61,7 +69,7 @@ function insightsOf(value: unknown): NotificationSummary['insights'] {
 /** Reads an already decoded JSON value (a whole body, or a worker's projection of a large one). */
 export function notificationOf(value: unknown): EnvelopeParseResult {
   if (!isRecord(value)) return { ok: false, error: 'not a notification: the JSON is not an object' };
-  const uuid = text(value.uuid, MAX_ID_CHARS);
+  const uuid = id(value.uuid, MAX_ID_CHARS);
   const event = text(value.event);
   let summary: NotificationSummary;
   if (uuid !== null && event !== null) {

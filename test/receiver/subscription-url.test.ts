@@ -95,6 +95,21 @@ describe('receiver on a subscription URL', () => {
     expect(harness.receiver.refusals.recent()).toEqual([]);
   });
 
+  it('never echoes an oversized Validation-Token: every answer stays under 1 KB (outside tester)', async () => {
+    harness = await startHarness(tempDbPath());
+    const { callbackUrl } = await harness.mint({ kind: 'subscription' });
+    const path = new URL(callbackUrl).pathname;
+    const longest = await rawPost(path, { 'Validation-Token': 'v'.repeat(512) });
+    expect(longest.status).toBe(200);
+    expect(Buffer.byteLength(longest.raw, 'latin1')).toBeLessThan(1024);
+    for (const size of [513, 1100, 15_000]) {
+      const answer = await rawPost(path, { 'Validation-Token': 'v'.repeat(size) });
+      expect(answer.status).toBe(400);
+      expect(answer.headers['validation-token']).toBeUndefined();
+      expectSmallEmptyAnswer(answer);
+    }
+  });
+
   it('stores a notification carrying its token once; a byte-identical redelivery folds into it', async () => {
     harness = await startHarness(tempDbPath());
     const { requestId, callbackUrl, verificationToken } = await harness.mint({ kind: 'subscription' });

@@ -218,7 +218,10 @@ export function describeNotificationsContract(ctx: ContractContext): void {
       const nul = JSON.parse(aceEvent('rec-n\u0000ul', '2026-11-26T10:00:00Z').toString()) as {
         body: Record<string, unknown>;
       };
-      nul.body.title = 'Call from \u0000 to B';
+      const titled = JSON.parse(aceEvent('rec-title', '2026-11-26T10:00:00Z').toString()) as {
+        body: Record<string, unknown>;
+      };
+      titled.body.title = 'Call from \u0000 to B';
       const long = aceEvent('x'.repeat(9000), '2026-11-26T10:00:00Z');
       // A body whose JSON error message quotes a NUL (V8 does), on a subscription and on a job URL.
       const broken = Buffer.from('{"a":\u0000}');
@@ -226,6 +229,7 @@ export function describeNotificationsContract(ctx: ContractContext): void {
       await store.createRequest({ requestId: job, kind: 'job', callbackUrl: `http://127.0.0.1/webhooks/${job}/t` });
       await store.recordDeliveries([
         receipt(requestId, Buffer.from(JSON.stringify(nul))),
+        receipt(requestId, Buffer.from(JSON.stringify(titled))),
         receipt(requestId, long),
         receipt(requestId, broken),
         receipt(job, broken),
@@ -234,15 +238,17 @@ export function describeNotificationsContract(ctx: ContractContext): void {
       ]);
       await index();
       expect(await store.findInsights({ domain: 'pbx', sourceRecordId: 'rec-after' })).toBeDefined();
-      expect(await store.findInsights({ domain: 'pbx', sourceRecordId: 'rec-nul' })).toMatchObject({
+      // A NUL in an id makes it no id (never merged with `rec-nul`'s record); in a title it is dropped.
+      expect(await store.findInsights({ domain: 'pbx', sourceRecordId: 'rec-nul' })).toBeUndefined();
+      expect(await store.findInsights({ domain: 'pbx', sourceRecordId: 'rec-title' })).toMatchObject({
         title: 'Call from  to B',
       });
       expect((await store.listInsights({ limit: 10 })).map((r) => r.sourceRecordId).sort()).toEqual([
         'rec-after',
-        'rec-nul',
+        'rec-title',
       ]);
       const deliveries = [...(await store.listDeliveries(requestId)), ...(await store.listDeliveries(job))];
-      expect(deliveries).toHaveLength(6);
+      expect(deliveries).toHaveLength(7);
       expect(deliveries.every((d) => d.parseState !== 'pending')).toBe(true);
     });
 
