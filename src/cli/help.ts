@@ -174,10 +174,14 @@ const COMMANDS: Record<string, CommandHelp> = {
     examples: ['jobhook retry 0192f3a1'],
   },
   export: {
-    summary: 'print a result as json, txt, srt or vtt (captions from word timings)',
-    synopsis: 'jobhook export <requestId|jobId|prefix> [--format json|txt|srt|vtt]',
+    summary: "print a job's result or an ACE record's transcript as json, txt, srt or vtt",
+    synopsis: 'jobhook export <requestId|jobId|prefix|domain:sourceRecordId> [--format json|txt|srt|vtt]',
     flags: ['format', 'db'],
-    examples: ['jobhook export 0192f3a1 --format srt > call.srt', 'jobhook export 0192f3a1 --format txt | head'],
+    examples: [
+      'jobhook export 0192f3a1 --format srt > call.srt',
+      'jobhook export 0192f3a1 --format txt | head',
+      'jobhook export pbx:2728084995017 --format vtt > call.vtt',
+    ],
   },
   mint: {
     summary: 'record a new request and print its callback URL (--kind subscription: a push-notification address)',
