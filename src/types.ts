@@ -228,6 +228,8 @@ export interface EventRecord {
   subscriptionId: string | null;
   /** The envelope's `timestamp`, as sent. */
   timestamp: string | null;
+  /** The ACE record it carries, if any. */
+  insights: InsightsKey | null;
   receivedAt: string;
 }
 

@@ -129,7 +129,8 @@ async function readVersion(
 
 export async function readInsightsDetail(store: Store, record: InsightsRecord): Promise<InsightsDetailView> {
   const version = await readVersion(store, record);
-  const events = await store.listEvents({ requestId: record.requestId, limit: EVENTS_SHOWN });
+  // The events that carried this record (each version that came by webhook), not the subscription's others.
+  const events = await store.listEvents({ record, limit: EVENTS_SHOWN });
   const parsed = 'insights' in version ? version.insights : null;
   return {
     record,

@@ -85,6 +85,8 @@ export interface IndexTx {
     event: string;
     subscriptionId: string | null;
     timestamp: string | null;
+    /** The ACE record the notification carries, if any. */
+    record: InsightsKey | null;
     receivedAtMs: number;
   }): Maybe<void>;
   /** Handlers whose topic (stored `api`) is an event or insights topic: read once per pass. */
@@ -218,6 +220,7 @@ export function* indexPlan(
           event: n.event ?? '',
           subscriptionId: n.subscriptionId,
           timestamp: n.timestamp,
+          record: n.insights && { domain: n.insights.domain, sourceRecordId: n.insights.sourceRecordId },
           receivedAtMs: receipt.receivedAtMs,
         }),
       );

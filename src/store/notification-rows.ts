@@ -32,6 +32,8 @@ export interface EventRow {
   event: string;
   subscription_id: string | null;
   event_time: string | null;
+  record_domain: string | null;
+  record_id: string | null;
   received_at: number;
 }
 
@@ -98,6 +100,10 @@ export function toEventRecord(row: EventRow): EventRecord {
     event: row.event,
     subscriptionId: row.subscription_id,
     timestamp: row.event_time,
+    insights:
+      row.record_domain !== null && row.record_id !== null
+        ? { domain: row.record_domain, sourceRecordId: row.record_id }
+        : null,
     receivedAt: new Date(row.received_at).toISOString(),
   };
 }

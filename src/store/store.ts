@@ -189,6 +189,17 @@ export interface SubscriptionStore {
   releaseLease(name: string): Promise<void>;
 }
 
+/** Which push notifications `listEvents` reads (all given conditions hold); newest first, `limit` 100. */
+export interface EventQuery {
+  /** Of one subscription request. */
+  requestId?: string;
+  /** The one with this envelope `uuid`. */
+  uuid?: string;
+  /** Those carrying this ACE record (every version of it that came by webhook). */
+  record?: InsightsKey;
+  limit?: number;
+}
+
 /** Read-only views for the inspector, the CLI and awaiting code. */
 export interface StoreReader {
   /** Looks a request up by request ID or by jobId. */
@@ -202,8 +213,8 @@ export interface StoreReader {
    * the listener must re-read the state of whatever it waits for. Returns the unsubscribe function.
    */
   onSettled(listener: (event: RequestSettledEvent) => void, onResync?: () => void): () => void;
-  /** Push notifications, newest first (one per envelope `uuid`); of one subscription request with `requestId`, or the one of `uuid`. */
-  listEvents(query?: { requestId?: string; uuid?: string; limit?: number }): Promise<EventRecord[]>;
+  /** Push notifications, newest first (one per envelope `uuid`): see `EventQuery`. */
+  listEvents(query?: EventQuery): Promise<EventRecord[]>;
   /** The newest version of an ACE insight record. */
   findInsights(key: InsightsKey): Promise<InsightsRecord | undefined>;
   /** Insight records, most recently updated first. */

@@ -166,7 +166,7 @@ describe('GET /api/insights', () => {
     expect((await get('/api/insights?domain=rcv')).body).toEqual({ insights: [] });
   });
 
-  it("shows a record's newest version by speaker, the subscription's events, the raw delivery and its formats", async () => {
+  it("shows a record's newest version by speaker, the events that carried it, the raw delivery and its formats", async () => {
     const { store, requestId } = await startPushApi();
     const first = pbxBody();
     const newer = {
@@ -177,6 +177,8 @@ describe('GET /api/insights', () => {
     const [one, two] = [envelope(first), envelope(newer)];
     await ingest(store, requestId, [one]);
     await ingest(store, requestId, [two]);
+    // Another call's event on the same subscription: not one of this record's (outside tester).
+    await ingest(store, requestId, [envelope({ ...pbxBody(), sourceRecordId: '2718281828459' })]);
     const body = await getJson<InsightsDetailView>('/api/insights/pbx/3141592653589');
     expect(body.record).toMatchObject({ domain: 'pbx', sourceRecordId: '3141592653589', versions: 2 });
     expect(body.problem).toBeNull();

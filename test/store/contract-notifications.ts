@@ -150,6 +150,8 @@ export function describeNotificationsContract(ctx: ContractContext): void {
       await index();
       expect(await store.findInsights(key)).toMatchObject({ deliveryId: l!.deliveryId, versions: 2 });
       expect((await store.listEvents({ requestId })).length).toBe(3);
+      expect((await store.listEvents({ record: key })).map((e) => e.insights)).toEqual([key, key, key]);
+      expect(await store.listEvents({ record: { domain: 'pbx', sourceRecordId: 'other' } })).toEqual([]);
       expect((await store.listInsights({ domain: 'pbx' })).map((r) => r.sourceRecordId)).toEqual(['rec-2']);
       expect(await store.listInsights({ domain: 'rcx' })).toEqual([]);
     });

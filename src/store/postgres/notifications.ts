@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { EventRecord, InsightsKey, InsightsRecord, SubscriptionInput, SubscriptionRecord } from '../../types.js';
 import { EVENT_TOPIC_PREFIX, INSIGHTS_TOPIC_PREFIX } from '../../types.js';
 import type { IndexTx } from '../index-plan.js';
+import type { EventQuery } from '../store.js';
 import {
   subscriptionValues,
   toEventRecord,
@@ -80,12 +81,19 @@ export class PgNotifications {
     await this.db.query('release a lease', 'DELETE FROM leases WHERE name = $1 AND owner = $2', [name, this.owner]);
   }
 
-  async listEvents(query: { requestId?: string; uuid?: string; limit?: number }): Promise<EventRecord[]> {
+  async listEvents(query: EventQuery): Promise<EventRecord[]> {
     const { rows } = await this.db.query<EventRow>(
       'list events',
       `SELECT * FROM events WHERE ($1::text IS NULL OR request_id = $1) AND ($3::text IS NULL OR uuid = $3)
+         AND ($5::text IS NULL OR (record_domain = $4 AND record_id = $5))
        ORDER BY received_at DESC, delivery_id DESC LIMIT $2`,
-      [query.requestId ?? null, query.limit ?? 100, query.uuid ?? null],
+      [
+        query.requestId ?? null,
+        query.limit ?? 100,
+        query.uuid ?? null,
+        query.record?.domain ?? null,
+        query.record?.sourceRecordId ?? null,
+      ],
     );
     return rows.map(toEventRecord);
   }
@@ -129,9 +137,19 @@ export function pgNotificationTx(
     },
     async insertEvent(row) {
       await client.query(
-        `INSERT INTO events (uuid, request_id, delivery_id, event, subscription_id, event_time, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (uuid) DO NOTHING`,
-        [row.uuid, row.requestId, row.deliveryId, row.event, row.subscriptionId, row.timestamp, row.receivedAtMs],
+        `INSERT INTO events (uuid, request_id, delivery_id, event, subscription_id, event_time, record_domain, record_id,
+           received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (uuid) DO NOTHING`,
+        [
+          row.uuid,
+          row.requestId,
+          row.deliveryId,
+          row.event,
+          row.subscriptionId,
+          row.timestamp,
+          row.record?.domain ?? null,
+          row.record?.sourceRecordId ?? null,
+          row.receivedAtMs,
+        ],
       );
     },
     async topicHandlers() {

@@ -21,7 +21,7 @@ import type {
   SpooledBody,
   SubmitState,
 } from '../../types.js';
-import type { BodySink, NewRequest, RateLimits, RequestQuery, RunOutcome, Store } from '../store.js';
+import type { BodySink, EventQuery, NewRequest, RateLimits, RequestQuery, RunOutcome, Store } from '../store.js';
 import { MemoryBodies } from './body-sink.js';
 import { PgCheckQueue } from './check-queue.js';
 import { Database, NOW_MS } from './database.js';
@@ -336,7 +336,7 @@ export class PostgresStore implements Store {
     return this.#notes.releaseLease(name);
   }
 
-  listEvents(query: { requestId?: string; uuid?: string; limit?: number } = {}): Promise<EventRecord[]> {
+  listEvents(query: EventQuery = {}): Promise<EventRecord[]> {
     return this.#notes.listEvents(query);
   }
 

@@ -45,8 +45,8 @@ export function prepareNotificationStatements(db: Database.Database) {
     releaseLease: db.prepare('DELETE FROM leases WHERE name = ? AND owner = ?'),
     findEvent: db.prepare<[string], { delivery_id: number }>('SELECT delivery_id FROM events WHERE uuid = ?'),
     insertEvent: db.prepare(
-      `INSERT INTO events (uuid, request_id, delivery_id, event, subscription_id, event_time, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO events (uuid, request_id, delivery_id, event, subscription_id, event_time, record_domain, record_id,
+         received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     topicHandlers: db.prepare<{ a: string; b: string }, { name: string; topic: string }>(
       `SELECT name, api AS topic FROM handlers WHERE substr(api, 1, length(@a)) = @a OR substr(api, 1, length(@b)) = @b`,
@@ -75,8 +75,18 @@ export function prepareNotificationStatements(db: Database.Database) {
     listInsights: db.prepare<{ domain: string | null; limit: number }, InsightsRow>(
       'SELECT * FROM insights WHERE @domain IS NULL OR domain = @domain ORDER BY updated_at DESC, seq DESC LIMIT @limit',
     ),
-    listEvents: db.prepare<{ requestId: string | null; uuid: string | null; limit: number }, EventRow>(
+    listEvents: db.prepare<
+      {
+        requestId: string | null;
+        uuid: string | null;
+        domain: string | null;
+        recordId: string | null;
+        limit: number;
+      },
+      EventRow
+    >(
       `SELECT * FROM events WHERE (@requestId IS NULL OR request_id = @requestId) AND (@uuid IS NULL OR uuid = @uuid)
+         AND (@recordId IS NULL OR (record_domain = @domain AND record_id = @recordId))
        ORDER BY received_at DESC, rowid DESC LIMIT @limit`,
     ),
   };
@@ -97,6 +107,8 @@ export function sqliteNotificationTx(
         row.event,
         row.subscriptionId,
         row.timestamp,
+        row.record?.domain ?? null,
+        row.record?.sourceRecordId ?? null,
         row.receivedAtMs,
       ),
     topicHandlers: () => stmt.topicHandlers.all({ a: EVENT_TOPIC_PREFIX, b: INSIGHTS_TOPIC_PREFIX }),

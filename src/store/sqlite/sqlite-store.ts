@@ -24,7 +24,7 @@ import type {
   SubmitState,
 } from '../../types.js';
 import { indexPlan, runIndexPlanSync } from '../index-plan.js';
-import type { BodySink, NewRequest, RateLimits, RequestQuery, RunOutcome, Store } from '../store.js';
+import type { BodySink, EventQuery, NewRequest, RateLimits, RequestQuery, RunOutcome, Store } from '../store.js';
 import { BodySpool } from './body-spool.js';
 import { prepareHandlerRuns } from './handler-runs.js';
 import { Instances } from './instances.js';
@@ -448,8 +448,14 @@ export class SqliteStore implements Store {
     await this.#write('release a lease', () => void this.#notes.releaseLease.run(name, this.ownerId));
   }
 
-  async listEvents(query: { requestId?: string; uuid?: string; limit?: number } = {}): Promise<EventRecord[]> {
-    const params = { requestId: query.requestId ?? null, uuid: query.uuid ?? null, limit: query.limit ?? 100 };
+  async listEvents(query: EventQuery = {}): Promise<EventRecord[]> {
+    const params = {
+      requestId: query.requestId ?? null,
+      uuid: query.uuid ?? null,
+      domain: query.record?.domain ?? null,
+      recordId: query.record?.sourceRecordId ?? null,
+      limit: query.limit ?? 100,
+    };
     return this.#read(() => this.#notes.listEvents.all(params).map(toEventRecord));
   }
 

@@ -35,10 +35,13 @@ CREATE TABLE events (
   event           TEXT NOT NULL,
   subscription_id TEXT,
   event_time      TEXT,
+  record_domain   TEXT,                      -- the ACE record it carries, if any
+  record_id       TEXT,
   received_at     BIGINT NOT NULL
 );
 CREATE INDEX events_request ON events (request_id, received_at);
 CREATE INDEX events_received ON events (received_at);
+CREATE INDEX events_record ON events (record_domain, record_id) WHERE record_id IS NOT NULL;
 
 -- One ACE insight record per (domain, sourceRecordId): the newest lastModifiedTime wins. `seq` orders
 -- new versions for the processes that watch the file (kept for the same order as SQLite; hints go by NOTIFY).
