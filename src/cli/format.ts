@@ -14,9 +14,13 @@ export function formatRequestTable(requests: readonly RequestRecord[]): string {
     r.kind === 'subscription' ? '(subscription)' : (r.api ?? '-'),
     String(r.deliveryCount),
   ]);
-  const header = ['CREATED', 'STATE', 'REQUEST ID', 'JOB ID', 'API', 'DELIVERIES'];
+  return formatTable(['CREATED', 'STATE', 'REQUEST ID', 'JOB ID', 'API', 'DELIVERIES'], rows);
+}
+
+/** Columns padded to their widest cell, two spaces apart, a header line first. */
+export function formatTable(header: readonly string[], rows: readonly string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]): string =>
+  const line = (cells: readonly string[]): string =>
     cells
       .map((c, i) => c.padEnd(widths[i]!))
       .join('  ')

@@ -1,3 +1,4 @@
+import { formatTable } from './format.js';
 import { readInsights, type AwaitedInsights } from '../client/insights-waiter.js';
 import type { Config } from '../config.js';
 import { JobhookError } from '../errors.js';
@@ -143,14 +144,7 @@ export function formatInsightsTable(records: readonly InsightsRecord[]): string 
     r.source === 'webhook' ? 'event' : 'REST',
     r.title ?? '-',
   ]);
-  const header = ['UPDATED', 'DOMAIN', 'SOURCE RECORD ID', 'VERSIONS', 'VIA', 'TITLE'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
+  return formatTable(['UPDATED', 'DOMAIN', 'SOURCE RECORD ID', 'VERSIONS', 'VIA', 'TITLE'], rows);
 }
 
 function speakerName(insights: AceRecordingInsights, speakerId: unknown): string {

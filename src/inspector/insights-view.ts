@@ -1,4 +1,5 @@
 import {
+  ACE_INSIGHT_TYPES,
   type AceInsightUnit,
   type AceRecordingInsights,
   type AceSpeaker,
@@ -47,16 +48,7 @@ export interface InsightsView {
   other: { type: string; units: AceInsightUnit[] }[];
 }
 
-const KNOWN_TYPES = new Set([
-  'Transcript',
-  'Summary',
-  'Highlights',
-  'NextSteps',
-  'BulletedSummary',
-  'AIScore',
-  'Sentiment',
-  'CallNotes',
-]);
+const KNOWN_TYPES: ReadonlySet<string> = new Set(ACE_INSIGHT_TYPES);
 
 /** A time in seconds as the captions take it (in [0, 100 h)); anything else cannot be right and shows as none. */
 const seconds = (value: unknown): number | null => (isCaptionTime(value) ? value : null);
