@@ -36,7 +36,15 @@ function unreachable(check: string, url: URL, exchange: Exclude<Exchange, { ok: 
   const loopback = isLoopbackHost(url.hostname);
   switch (exchange.kind) {
     case 'tls':
-      return result(check, 'fail', `the TLS handshake with ${url.host} failed: ${exchange.reason}`, {
+      // OpenSSL's "wrong version number": what answered speaks plain HTTP, not TLS (an https URL in front of
+      // `serve` without a TLS terminator); no certificate is involved.
+      if (/wrong version number|packet length too long|http request/i.test(exchange.reason)) {
+        return result(check, 'fail', `${url.host} does not speak TLS: ${exchange.reason.trim()}`, {
+          code: 'SUB-521',
+          fix: 'an https:// public URL needs TLS in front of serve (a tunnel such as ngrok, or a proxy); or the URL should be http://',
+        });
+      }
+      return result(check, 'fail', `the TLS handshake with ${url.host} failed: ${exchange.reason.trim()}`, {
         code: 'SUB-524',
         fix: 'serve the whole certificate chain (intermediates included, e.g. Let’s Encrypt fullchain.pem)',
       });

@@ -283,6 +283,19 @@ describe('receivers that would fail the subscription create', () => {
     expect(run.byName('handshake').fix).toMatch(/whole certificate chain/);
   });
 
+  it('an https URL in front of a plain-HTTP receiver is "no TLS" (SUB-521), not a certificate problem (outside tester)', async () => {
+    const { base } = await emulator();
+    const harness = await receiver();
+    const run = await doctor(
+      ['--db', harness.dbPath, '--public-url', harness.baseUrl.replace('http:', 'https:'), '--json'],
+      { RC_SERVER_URL: base },
+    );
+    expect(run.code).toBe(2);
+    expect(run.byName('handshake')).toMatchObject({ status: 'fail', code: 'SUB-521' });
+    expect(run.byName('handshake').summary).toMatch(/does not speak TLS/);
+    expect(run.byName('handshake').fix).toMatch(/needs TLS in front of serve/);
+  });
+
   it('a jobhook receiver on another database refuses the URL (404): named, with the fix', async () => {
     const { base } = await emulator();
     const other = await receiver();
