@@ -72,8 +72,11 @@ function dechunk(raw: Buffer): Buffer | null {
   for (;;) {
     const lineEnd = raw.indexOf('\r\n', at);
     if (lineEnd < 0) return null;
-    const size = parseInt(raw.subarray(at, lineEnd).toString('latin1').split(';')[0]!.trim(), 16);
-    if (!Number.isFinite(size)) throw new Error('malformed chunk size');
+    // Hex digits only: parseInt takes `-6` (and `at` then went backwards, looping for ever on the answer).
+    const sizeText = raw.subarray(at, lineEnd).toString('latin1').split(';')[0]!.trim();
+    if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText))
+      throw new Error(`malformed chunk size ${JSON.stringify(sizeText.slice(0, 20))}`);
+    const size = parseInt(sizeText, 16);
     if (size === 0)
       return raw.indexOf('\r\n\r\n', lineEnd) >= 0 || raw.length >= lineEnd + 4 ? Buffer.concat(parts) : null;
     if (raw.length < lineEnd + 2 + size + 2) return null;

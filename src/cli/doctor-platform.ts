@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { ApiRejectedError, isJobhookError } from '../errors.js';
+import { ApiRejectedError, isJobhookError, JobhookError } from '../errors.js';
 import { REVOKE_PATH } from '../ringcentral/apis.js';
 import type { PlatformCredentials } from '../ringcentral/platform.js';
 import {
@@ -68,7 +68,19 @@ function loginFix(refusal: ApiRejectedError): string {
 }
 
 async function readJson(response: Response): Promise<unknown> {
-  const text = await response.text();
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    // The headers came, the body stalled past the deadline (or the connection dropped): unreachable, with a code.
+    throw new JobhookError(
+      'JH_ERR_PLATFORM_UNREACHABLE',
+      `the platform's answer did not arrive whole: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
   try {
     return JSON.parse(text);
   } catch {

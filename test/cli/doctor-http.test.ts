@@ -84,6 +84,14 @@ describe('rawPost', () => {
     expect(closed).toMatchObject({ ok: false, kind: 'closed' });
     const garbage = await rawPost(await tcp((s) => s.end('SMTP ready\r\n\r\n')), {}, Buffer.alloc(0), 2000);
     expect(garbage).toMatchObject({ ok: false, kind: 'malformed' });
+    // A negative chunk size (parseInt takes `-6`) made the parser loop for ever (review finding).
+    const negative = await rawPost(
+      await tcp((s) => s.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-6\r\n')),
+      {},
+      Buffer.alloc(0),
+      1000,
+    );
+    expect(negative).toMatchObject({ ok: false, kind: 'malformed' });
     const silent = await rawPost(await tcp(() => undefined), {}, Buffer.alloc(0), 100);
     expect(silent).toMatchObject({ ok: false, kind: 'timeout', reason: 'no complete answer within 100 ms' });
     const gone = createTcpServer();
