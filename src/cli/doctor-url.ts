@@ -13,8 +13,9 @@ import { callbackBaseFor, minterFor, type Runtime } from './runtime.js';
  * refused) and one with it (must be accepted). Every answer is measured on the wire: 200, the token
  * echoed, at most 1024 bytes status line, headers and body together, within 3 s.
  *
- * The accepted notification is stored like any other (under the doctor's own subscription URL, event
- * `/restapi/v1.0/jobhook/doctor`), so it shows in `jobhook requests`, and `onEvent('*')` handlers see it.
+ * The accepted probe is stored like any body (under the doctor's own subscription URL, so it shows in
+ * `jobhook requests`) but is shaped like no notification: no event is indexed, and no `onEvent('*')` handler
+ * or `--forward-to` target sees it.
  */
 export interface UrlProbeLimits {
   /** RingCentral's deadline for an answer (docs: 3000 ms); past it the handshake fails (SUB-521). */

@@ -156,7 +156,7 @@ async function create(ctx: RoundContext, record: SubscriptionRecord, cause: Caus
     await remove(ctx, record.name, info.id, 'its record was removed while it was created');
     return null;
   }
-  log.info({ newPlatformId: info.id, address, status: info.status, cause }, 'created the subscription');
+  log.info({ newPlatformId: info.id, at: originOf(address), status: info.status, cause }, 'created the subscription');
   warnDisabled(log, record, info);
   return saved;
 }
@@ -234,7 +234,10 @@ export async function keepSubscription(ctx: RoundContext, record: SubscriptionRe
     return;
   }
   if (!sameAddress(info.address ?? record.address, address)) {
-    log.info({ from: info.address, to: address }, 'the public URL changed; moving the subscription');
+    log.info(
+      { from: originOf(info.address), to: originOf(address) },
+      'the public URL changed; moving the subscription',
+    );
     const atLimit = ctx.count >= ctx.subscriptionLimit;
     if (atLimit) await remove(ctx, record.name, info.id, 'moved (at the subscription limit: deleted first)');
     const made = await create(ctx, record, 'moved');
@@ -306,5 +309,15 @@ export async function removeDuplicates(ctx: RoundContext): Promise<void> {
     const owner = byRequest.get(minted.requestId);
     if (!owner || isFreshPending(ctx, owner)) continue;
     await remove(ctx, owner.name, info.id, 'a duplicate of a kept subscription');
+  }
+}
+
+/** Where an address points, without its path: the path's tag lets anyone post there, so logs never carry it. */
+function originOf(address: string | null): string | null {
+  if (address === null) return null;
+  try {
+    return new URL(address).origin;
+  } catch {
+    return '(not a URL)';
   }
 }
